@@ -1,0 +1,55 @@
+import { accessSync, constants } from 'node:fs'
+import { delimiter, join } from 'node:path'
+import type { Nix } from '../commands/nix.js'
+
+const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes']
+
+export interface DeployRsChoice {
+  argv: string[]
+  /** Why this command was chosen, for the log. */
+  reason: string
+  /** True when the command is not pinned by anything (a warning for the user). */
+  unpinned: boolean
+}
+
+/**
+ * Picks the deploy-rs command: the user's, else `deploy` on PATH, else the
+ * flake's own deploy-rs input (its activate-rs must match, upstream #100,
+ * #235), else upstream master.
+ */
+export async function chooseDeployRs(
+  configured: readonly string[] | null,
+  flake: string,
+  nix: Nix,
+  findOnPath: (program: string) => string | null = findExecutable
+): Promise<DeployRsChoice> {
+  if (configured) return { argv: [...configured], reason: 'from the deploy-rs input', unpinned: false }
+  const onPath = findOnPath('deploy')
+  if (onPath) return { argv: ['deploy'], reason: `deploy on PATH (${onPath})`, unpinned: false }
+  if (await nix.hasDeployRsInput(flake)) {
+    return {
+      argv: ['nix', ...NIX_FEATURES, 'run', '--inputs-from', flake, 'deploy-rs', '--'],
+      reason: "the flake's own deploy-rs input, pinned by its lock file",
+      unpinned: false
+    }
+  }
+  return {
+    argv: ['nix', ...NIX_FEATURES, 'run', 'github:serokell/deploy-rs', '--'],
+    reason: 'github:serokell/deploy-rs (UNPINNED: add deploy-rs as a flake input, or set the deploy-rs input, to pin it)',
+    unpinned: true
+  }
+}
+
+export function findExecutable(program: string, path = process.env.PATH ?? ''): string | null {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue
+    const candidate = join(dir, program)
+    try {
+      accessSync(candidate, constants.X_OK)
+      return candidate
+    } catch {
+      // not here
+    }
+  }
+  return null
+}

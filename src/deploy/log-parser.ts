@@ -1,0 +1,498 @@
+import type { Stage, UnitChanges } from '../model.js'
+
+/**
+ * Reads what one deploy-rs process prints, line by line, and keeps only what
+ * the result of its node needs: the stage reached, the errors, rollback and
+ * success markers, the dry-activation unit changes, ssh connection failures,
+ * and the last lines for the report. Memory stays bounded whatever is fed.
+ *
+ * Formats (deploy-rs-facts.md, confirmed in serokell/deploy-rs src/lib.rs):
+ * `🚀 <level-emoji> [deploy] [LEVEL] message`, remote lines from activate-rs
+ * with ⭐ [activate], 👀 [wait], ↩️ [revoke]; the level word is wrapped in
+ * 256-colour codes. Anything else (nix, ssh, switch-to-configuration) is a
+ * plain line.
+ */
+
+export type LogStream = 'stdout' | 'stderr'
+export type LogSource = 'deploy' | 'activate' | 'wait' | 'revoke'
+export type LogLevel = 'ERROR' | 'WARN' | 'INFO' | 'DEBUG' | 'TRACE'
+
+export interface DeployLogLine {
+  source: LogSource
+  level: LogLevel
+  message: string
+}
+
+/** A message worth quoting, with the stage the log was in when it appeared. */
+export interface LoggedMessage {
+  message: string
+  /** Stage the run was in when the line appeared (null before any stage line). */
+  stage: Stage | null
+}
+
+export type SshFailureKind =
+  'connection-refused' | 'timed-out' | 'no-route' | 'host-key' | 'auth' | 'dns' | 'closed' | 'other'
+
+export interface SshFailure extends LoggedMessage {
+  kind: SshFailureKind
+}
+
+export interface RollbackEvidence extends LoggedMessage {
+  /** `deploy`: deploy-rs's own "rolled back" message; `revoke`: a [revoke] line; `activate`: activate-rs de-activating. */
+  source: 'deploy' | 'revoke' | 'activate'
+  /** Node named by deploy-rs's message, when it names one. */
+  node: string | null
+}
+
+/** Everything DeployLogParser learnt, as plain immutable data. */
+export interface DeployLogSummary {
+  /** Latest stage line seen (activate and confirm alternate with several profiles). */
+  stage: Stage | null
+  /** Furthest stage reached, in check < eval < build < push < activate < confirm order. */
+  furthestStage: Stage | null
+  /** The last `[deploy] [ERROR]` messages, oldest first (at most 5). */
+  deployErrors: LoggedMessage[]
+  /** The last `[ERROR]` message from activate-rs / wait / revoke on the node. */
+  remoteError: LoggedMessage | null
+  /** First evidence of a rollback (deploy-rs message preferred over remote lines). */
+  rollback: RollbackEvidence | null
+  /** A rollback that itself failed (node state unknown), if any. */
+  rollbackFailure: LoggedMessage | null
+  /** Success lines seen: `Deployment confirmed.`, `Success activating, done!`, ... */
+  successCount: number
+  lastSuccess: string | null
+  /** A `[deploy] [ERROR]` line came after the last success line (or with none): old versions then exit 0. */
+  errorAfterLastSuccess: boolean
+  /** `Completed dry-activate!` was printed. */
+  dryActivateCompleted: boolean
+  /** A dry-activation failure that deploy-rs ignores (it still exits 0). */
+  dryFailure: string | null
+  /** The `would ...` lines, merged; empty lists when none were printed. */
+  changes: UnitChanges
+  /** Units that `would NOT stop` / `would NOT restart` (not part of UnitChanges). */
+  notStopped: string[]
+  notRestarted: string[]
+  /** At least one `would ...` line was parsed. */
+  sawChanges: boolean
+  /** Last ssh connection failure printed (by ssh or by nix about ssh). */
+  sshFailure: SshFailure | null
+  /** Profile built on the target (`--remote-build`): build-stage ssh failures are the node's. */
+  remoteBuild: boolean
+  /** First informative `error: ...` line of a nix (or clap) command in the current stage. */
+  commandError: LoggedMessage | null
+  /** The very first plain `error: ...` line of the run (clap usage errors). */
+  firstPlainError: string | null
+  /** At least one deploy-rs formatted line was seen. */
+  sawDeployLines: boolean
+  /** Lines and bytes fed (bytes: UTF-8 of each line plus its newline). */
+  lineCount: number
+  byteCount: number
+  /** Last lines, ANSI codes stripped, oldest first. */
+  tail: string[]
+}
+
+export interface DeployLogParserOptions {
+  /** How many last lines to keep for the report (default 100). */
+  tailLines?: number
+  /** Longer tail lines are cut to this many characters (default 4096). */
+  maxTailLineLength?: number
+}
+
+export const DEFAULT_TAIL_LINES = 100
+const DEFAULT_MAX_TAIL_LINE_LENGTH = 4096
+/** Longest message stored (errors, dry failures); classify trims further. */
+const MAX_MESSAGE_LENGTH = 2000
+/** Per list of units; further names are dropped. */
+const MAX_UNITS = 1000
+const MAX_UNIT_NAME = 256
+const MAX_DEPLOY_ERRORS = 5
+
+// eslint-disable-next-line no-control-regex
+const ANSI_PATTERN = /\u001b\[[0-9;?]*[A-Za-z]/g
+
+/** Removes ANSI colour (and other CSI) sequences. */
+export function stripAnsi(text: string): string {
+  return text.includes('\u001b') ? text.replace(ANSI_PATTERN, '') : text
+}
+
+/**
+ * `🚀 ℹ️ [deploy] [INFO] msg`: up to two leading emoji groups (the level
+ * emoji may carry U+FE0F, spacing varies: `🚀ℹ️ [deploy]`, `🚀 ℹ️  [deploy]`).
+ */
+const FORMATTED_LINE =
+  /^\s*(?:[^\s[\]]{1,4}\s*){0,2}\[(deploy|activate|wait|revoke)\]\s*\[(ERROR|WARN|INFO|DEBUG|TRACE)\]\s?(.*)$/u
+
+/** Parses one ANSI-stripped line in deploy-rs's log format, or returns null. */
+export function parseDeployLine(line: string): DeployLogLine | null {
+  const match = FORMATTED_LINE.exec(line)
+  if (!match) return null
+  return {
+    source: match[1] as LogSource,
+    level: match[2] as LogLevel,
+    message: match[3].trimEnd()
+  }
+}
+
+const STAGE_ORDER: readonly Stage[] = [
+  'keyscan',
+  'check',
+  'eval',
+  'build',
+  'push',
+  'activate',
+  'confirm'
+]
+
+function later(a: Stage | null, b: Stage): Stage {
+  if (a === null) return b
+  return STAGE_ORDER.indexOf(b) > STAGE_ORDER.indexOf(a) ? b : a
+}
+
+/** deploy-rs INFO messages that start a stage. */
+const DEPLOY_STAGE_LINES: readonly [RegExp, Stage][] = [
+  [/^Running checks for flake in /, 'check'],
+  [/^Evaluating flake in /, 'eval'],
+  [/^Building profile `[^`]*` for node `[^`]*`/, 'build'],
+  [/^Copying profile `[^`]*` to node `[^`]*`/, 'push'],
+  [/^Activating profile `[^`]*` for node `[^`]*`/, 'activate'],
+  [/^Success activating, attempting to confirm activation/, 'confirm']
+]
+
+/** activate-rs lines after a successful activation, while magic rollback waits. */
+const REMOTE_CONFIRM_LINES = [
+  /^Magic rollback is enabled, setting up confirmation hook/,
+  /^Waiting for confirmation event/
+]
+
+const SUCCESS_LINES = [
+  /^Deployment confirmed\.$/,
+  /^Success activating, done!$/,
+  /^Success activating for next boot, done!$/,
+  /^Completed dry-activate!$/
+]
+
+const ROLLBACK_LINE = /^Deployment to node (.+?) failed, rolled back to previous generation/
+const REMOTE_DEACTIVATE_LINE = /^De-activating due to error/
+const ROLLBACK_FAILURE_LINES = [
+  /^Failed to revoke profile/,
+  /error de-activating/i,
+  /^There was an error de-activating/
+]
+
+/** switch-to-configuration dry-activate output (deploy-rs-facts.md, "Dry activation"). */
+const WOULD_UNITS =
+  /^would (stop|NOT stop|NOT restart|reload|restart|start) the following (?:changed )?units(?: as well)?: (.*)$/
+const WOULD_RESTART_SYSTEMD = /^would restart systemd$/
+
+/**
+ * Dry-activation failures deploy-rs ignores. The init warning is printed over
+ * three lines by switch-to-configuration ("... has an ‘init’ that is" /
+ * "incompatible with the current configuration. ..."), so the first line is
+ * enough; ASCII quotes are accepted too.
+ */
+const DRY_FAILURE_LINES = [
+  /^Pre-switch checks? failed\b/,
+  /^Pre-switch check '[^']*' failed/,
+  /^Warning: the new NixOS configuration has an [‘'"`]init[’'"`] that is(?: incompatible)?/
+]
+
+const SSH_FAILURES: readonly [RegExp, SshFailureKind][] = [
+  [/^Host key verification failed\.?/, 'host-key'],
+  [/Host key for .* has changed and you have requested strict checking/, 'host-key'],
+  [/^No [A-Z0-9-]+ host key is known for .* and you have requested strict checking/, 'host-key'],
+  [/ssh: connect to host .*: Connection refused/, 'connection-refused'],
+  [/ssh: connect to host .*: Connection timed out/, 'timed-out'],
+  [/ssh: connect to host .*: Operation timed out/, 'timed-out'],
+  [/ssh: connect to host .*: No route to host/, 'no-route'],
+  [/ssh: connect to host .*: Network is unreachable/, 'no-route'],
+  [/Permission denied \(publickey/, 'auth'],
+  [/Could not resolve hostname/, 'dns'],
+  [/^kex_exchange_identification:/, 'closed'],
+  [/^Connection closed by /, 'closed'],
+  [/^Connection reset by /, 'closed'],
+  [/^Connection timed out during banner exchange/, 'timed-out'],
+  [/failed to start SSH connection to /, 'other'],
+  [/^error: cannot connect to '/, 'other']
+]
+
+/** Keeps the last `capacity` items in a fixed array. */
+class Ring {
+  private readonly items: string[]
+  private next = 0
+  private size = 0
+  constructor(readonly capacity: number) {
+    this.items = new Array<string>(capacity)
+  }
+  add(item: string): void {
+    if (this.capacity === 0) return
+    this.items[this.next] = item
+    this.next = (this.next + 1) % this.capacity
+    if (this.size < this.capacity) this.size++
+  }
+  toArray(): string[] {
+    const out: string[] = []
+    const start = (this.next - this.size + this.capacity) % Math.max(1, this.capacity)
+    for (let i = 0; i < this.size; i++) out.push(this.items[(start + i) % this.capacity])
+    return out
+  }
+}
+
+class UnitList {
+  readonly names: string[] = []
+  private readonly seen = new Set<string>()
+  add(names: string[]): void {
+    for (const raw of names) {
+      const name = raw.trim().slice(0, MAX_UNIT_NAME)
+      if (name === '' || this.seen.has(name) || this.names.length >= MAX_UNITS) continue
+      this.seen.add(name)
+      this.names.push(name)
+    }
+  }
+}
+
+function clip(text: string): string {
+  return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH)}…` : text
+}
+
+export class DeployLogParser {
+  private readonly ring: Ring
+  private readonly maxTailLineLength: number
+
+  private stage: Stage | null = null
+  private furthestStage: Stage | null = null
+  private deployErrors: LoggedMessage[] = []
+  private remoteError: LoggedMessage | null = null
+  private rollback: RollbackEvidence | null = null
+  private rollbackFailure: LoggedMessage | null = null
+  private successCount = 0
+  private lastSuccess: string | null = null
+  private errorAfterLastSuccess = false
+  private dryActivateCompleted = false
+  private dryFailure: string | null = null
+  private initWarningPending = false
+  private readonly units = {
+    stop: new UnitList(),
+    restart: new UnitList(),
+    start: new UnitList(),
+    reload: new UnitList(),
+    notStop: new UnitList(),
+    notRestart: new UnitList()
+  }
+  private restartSystemd = false
+  private sawChanges = false
+  private sshFailure: SshFailure | null = null
+  private remoteBuild = false
+  private commandError: LoggedMessage | null = null
+  private firstPlainError: string | null = null
+  private sawDeployLines = false
+  private lineCount = 0
+  private byteCount = 0
+
+  constructor(options: DeployLogParserOptions = {}) {
+    const tailLines = Math.max(0, Math.floor(options.tailLines ?? DEFAULT_TAIL_LINES))
+    this.ring = new Ring(tailLines)
+    this.maxTailLineLength = Math.max(16, options.maxTailLineLength ?? DEFAULT_MAX_TAIL_LINE_LENGTH)
+  }
+
+  /** Feeds one line (without its newline) from deploy-rs's stdout or stderr. */
+  push(rawLine: string, _stream: LogStream = 'stderr'): void {
+    this.lineCount++
+    this.byteCount += Buffer.byteLength(rawLine, 'utf8') + 1
+    const line = stripAnsi(rawLine)
+    this.ring.add(
+      line.length > this.maxTailLineLength ? `${line.slice(0, this.maxTailLineLength)}…` : line
+    )
+    // Lines from the splitter are at most 64 KiB; a longer one is cut before any pattern runs.
+    const text = line.length > 65536 ? line.slice(0, 65536) : line
+
+    const formatted = parseDeployLine(text)
+    if (formatted) {
+      this.sawDeployLines = true
+      if (formatted.source === 'deploy') this.onDeployLine(formatted)
+      else this.onRemoteLine(formatted)
+      return
+    }
+    this.onPlainLine(text.trim())
+  }
+
+  /** Last lines fed, ANSI stripped, oldest first. */
+  tail(): string[] {
+    return this.ring.toArray()
+  }
+
+  get bytes(): number {
+    return this.byteCount
+  }
+
+  summary(): DeployLogSummary {
+    return {
+      stage: this.stage,
+      furthestStage: this.furthestStage,
+      deployErrors: this.deployErrors.map(e => ({ ...e })),
+      remoteError: this.remoteError && { ...this.remoteError },
+      rollback: this.rollback && { ...this.rollback },
+      rollbackFailure: this.rollbackFailure && { ...this.rollbackFailure },
+      successCount: this.successCount,
+      lastSuccess: this.lastSuccess,
+      errorAfterLastSuccess: this.errorAfterLastSuccess,
+      dryActivateCompleted: this.dryActivateCompleted,
+      dryFailure: this.dryFailure,
+      changes: {
+        stop: [...this.units.stop.names],
+        restart: [...this.units.restart.names],
+        start: [...this.units.start.names],
+        reload: [...this.units.reload.names],
+        restartSystemd: this.restartSystemd
+      },
+      notStopped: [...this.units.notStop.names],
+      notRestarted: [...this.units.notRestart.names],
+      sawChanges: this.sawChanges,
+      sshFailure: this.sshFailure && { ...this.sshFailure },
+      remoteBuild: this.remoteBuild,
+      commandError: this.commandError && { ...this.commandError },
+      firstPlainError: this.firstPlainError,
+      sawDeployLines: this.sawDeployLines,
+      lineCount: this.lineCount,
+      byteCount: this.byteCount,
+      tail: this.tail()
+    }
+  }
+
+  private enterStage(stage: Stage): void {
+    if (stage !== this.stage) this.commandError = null
+    this.stage = stage
+    this.furthestStage = later(this.furthestStage, stage)
+  }
+
+  private onDeployLine({ level, message }: DeployLogLine): void {
+    for (const [pattern, stage] of DEPLOY_STAGE_LINES) {
+      if (pattern.test(message)) {
+        this.enterStage(stage)
+        if (stage === 'build' && / on remote host$/.test(message)) this.remoteBuild = true
+        break
+      }
+    }
+    if (SUCCESS_LINES.some(p => p.test(message))) {
+      this.successCount++
+      this.lastSuccess = message
+      this.errorAfterLastSuccess = false
+      if (message === 'Completed dry-activate!') {
+        this.dryActivateCompleted = true
+        this.enterStage('activate')
+      }
+    }
+    const rollback = ROLLBACK_LINE.exec(message)
+    if (rollback) {
+      // deploy-rs's own message wins over remote evidence seen before it.
+      if (this.rollback?.source !== 'deploy') {
+        this.rollback = {
+          message: clip(message),
+          stage: this.stage,
+          source: 'deploy',
+          node: rollback[1]
+        }
+      }
+      return
+    }
+    if (ROLLBACK_FAILURE_LINES.some(p => p.test(message))) {
+      this.rollbackFailure ??= { message: clip(message), stage: this.stage }
+    }
+    if (level === 'ERROR') {
+      this.errorAfterLastSuccess = true
+      this.deployErrors.push({ message: clip(message), stage: this.stage })
+      if (this.deployErrors.length > MAX_DEPLOY_ERRORS) this.deployErrors.shift()
+    }
+  }
+
+  private onRemoteLine({ source, level, message }: DeployLogLine): void {
+    // Any remote line during a dry run means the dry activation has started.
+    if (source === 'activate' && this.stage !== 'confirm') this.enterStage('activate')
+    if (source === 'activate' && REMOTE_CONFIRM_LINES.some(p => p.test(message))) {
+      this.enterStage('confirm')
+    }
+    if (source === 'revoke' || (source === 'activate' && REMOTE_DEACTIVATE_LINE.test(message))) {
+      this.rollback ??= {
+        message: clip(message),
+        stage: this.stage,
+        source: source === 'revoke' ? 'revoke' : 'activate',
+        node: null
+      }
+    }
+    if (ROLLBACK_FAILURE_LINES.some(p => p.test(message))) {
+      this.rollbackFailure ??= { message: clip(message), stage: this.stage }
+    }
+    if (level === 'ERROR') this.remoteError = { message: clip(message), stage: this.stage }
+  }
+
+  private onPlainLine(line: string): void {
+    if (line === '') return
+    if (line.startsWith('would ')) {
+      if (this.onWouldLine(line)) return
+    }
+    if (this.initWarningPending) {
+      this.initWarningPending = false
+      // switch-to-configuration wraps the init warning over three lines.
+      if (/^incompatible with the current configuration/.test(line) && this.dryFailure !== null) {
+        const sentence = /^[^.]*\./.exec(line)?.[0] ?? line
+        this.dryFailure = clip(`${this.dryFailure} ${sentence}`)
+        return
+      }
+    }
+    if (DRY_FAILURE_LINES.some(p => p.test(line))) {
+      // "Pre-switch check 'x' failed" says more than the "checks failed" after it.
+      if (this.dryFailure === null) {
+        this.dryFailure = clip(line)
+        this.initWarningPending = /that is$/.test(line)
+      }
+      this.enterDryActivation()
+      return
+    }
+    for (const [pattern, kind] of SSH_FAILURES) {
+      if (pattern.test(line)) {
+        // Keep the most specific reason: nix's generic "failed to start SSH
+        // connection" follows ssh's own message and must not replace it.
+        if (kind !== 'other' || this.sshFailure === null || this.sshFailure.stage !== this.stage) {
+          this.sshFailure = { message: clip(line), stage: this.stage, kind }
+        }
+        return
+      }
+    }
+    const error = /^error:\s*(.*)$/.exec(line)
+    if (error) {
+      this.firstPlainError ??= clip(line)
+      const detail = error[1].trim()
+      // Nix prints a bare "error:" before a trace; the summary line follows.
+      if (detail !== '' && !/^\d+ dependenc(y|ies) of derivation /.test(detail)) {
+        this.commandError ??= { message: clip(line), stage: this.stage }
+      }
+    }
+  }
+
+  private onWouldLine(line: string): boolean {
+    if (WOULD_RESTART_SYSTEMD.test(line)) {
+      this.restartSystemd = true
+      this.sawChanges = true
+      this.enterDryActivation()
+      return true
+    }
+    const match = WOULD_UNITS.exec(line)
+    if (!match) return false
+    const names = match[2].split(', ')
+    const lists = {
+      stop: this.units.stop,
+      'NOT stop': this.units.notStop,
+      'NOT restart': this.units.notRestart,
+      reload: this.units.reload,
+      restart: this.units.restart,
+      start: this.units.start
+    } as const
+    lists[match[1] as keyof typeof lists].add(names)
+    this.sawChanges = true
+    this.enterDryActivation()
+    return true
+  }
+
+  private enterDryActivation(): void {
+    if (this.stage !== 'activate') this.enterStage('activate')
+  }
+}

@@ -1,0 +1,350 @@
+import * as core from '@actions/core'
+import { splitWords } from './words.js'
+
+/** `true`, `false`, or decided by the event (`auto`). */
+export type Tristate = boolean | 'auto'
+
+/** Every input of action.yml, validated. Read once, by readSettings. */
+export interface Settings {
+  /** `all`, or the names the user wrote (resolved against the flake by the plan). */
+  readonly targets: 'all' | readonly string[]
+  readonly dryRun: Tristate
+  readonly flake: string
+  /** The secret as given; parsed into key files by the ssh workspace. Empty when not given. */
+  readonly sshPrivateKey: string
+  readonly sshKeyPassphrase: string
+  /** Pinned known_hosts lines (comments and blanks dropped). */
+  readonly knownHosts: readonly string[]
+  readonly sshKeyscan: boolean
+  readonly sshUser: string | null
+  /** Extra ssh_config lines, applied before the action's own. */
+  readonly sshConfig: readonly string[]
+  /** The deploy-rs command as words, or null to detect it. */
+  readonly deployRs: readonly string[] | null
+  /** Extra deploy-rs flags, and the words after `--` that go to nix. */
+  readonly deployArgs: { readonly deploy: readonly string[]; readonly nix: readonly string[] }
+  readonly skipChecks: boolean
+  readonly parallel: number
+  readonly failFast: boolean
+  readonly hostTimeoutMs: number
+  readonly keyscanTimeoutSeconds: number
+  readonly githubToken: string
+  readonly prComment: Tristate
+  readonly deployments: boolean
+  readonly planOnly: boolean
+}
+
+/** Bad input: every problem found, each naming its input. */
+export class InputError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.length === 1 ? problems[0] : `${problems.length} inputs are invalid:\n- ${problems.join('\n- ')}`)
+    this.name = 'InputError'
+  }
+}
+
+type GetInput = (name: string) => string
+
+const MAX_PARALLEL = 256
+
+/** deploy-rs flags the action sets itself, and the input to use instead. */
+const MANAGED_FLAGS: Record<string, string> = {
+  '--targets': 'targets',
+  '--dry-activate': 'dry-run',
+  '--skip-checks': 'skip-checks',
+  '-s': 'skip-checks',
+  '--ssh-user': 'ssh-user',
+  '--ssh-opts': 'ssh-config (or the node\'s sshOpts in the flake)',
+  '--hostname': 'the node\'s hostname in the flake (one --hostname would send every node to one host)',
+  '--interactive': 'nothing: a job has no terminal to answer prompts',
+  '-i': 'nothing: a job has no terminal to answer prompts'
+}
+
+/** deploy-rs flags that take a value as the next word. */
+const FLAGS_WITH_VALUE = new Set([
+  '--magic-rollback',
+  '--auto-rollback',
+  '--rollback-succeeded',
+  '--confirm-timeout',
+  '--activation-timeout',
+  '--profile-user',
+  '--result-path',
+  '-r',
+  '--log-dir',
+  '--temp-path'
+])
+
+const BOOLEAN_FLAGS = new Set(['--magic-rollback', '--auto-rollback', '--rollback-succeeded'])
+
+/** ssh options the action always sets on the command line; ssh-config may not weaken them. */
+const PROTECTED_SSH_OPTIONS = [
+  'stricthostkeychecking',
+  'userknownhostsfile',
+  'globalknownhostsfile',
+  'batchmode',
+  'controlmaster',
+  'controlpath',
+  'controlpersist',
+  'knownhostscommand'
+]
+
+/**
+ * Reads and validates every input. Secrets are masked before anything else
+ * happens, so no later message can print them.
+ */
+export function readSettings(getInput: GetInput = name => core.getInput(name)): Settings {
+  const sshPrivateKey = getInput('ssh-private-key')
+  const sshKeyPassphrase = getInput('ssh-key-passphrase')
+  const githubToken = getInput('github-token')
+  maskSecret(sshPrivateKey)
+  maskSecret(sshKeyPassphrase)
+  maskSecret(githubToken)
+
+  const problems: string[] = []
+  const attempt = <T>(fn: () => T, fallback: T): T => {
+    try {
+      return fn()
+    } catch (error) {
+      problems.push(error instanceof Error ? error.message : String(error))
+      return fallback
+    }
+  }
+
+  const planOnly = attempt(() => parseBoolean('plan-only', getInput('plan-only'), false), false)
+  const dryRun = attempt(() => parseTristate('dry-run', getInput('dry-run')), 'auto' as Tristate)
+  const settings: Settings = {
+    targets: attempt(() => parseTargets(getInput('targets')), 'all'),
+    dryRun,
+    flake: attempt(() => parseFlake(getInput('flake')), '.'),
+    sshPrivateKey,
+    sshKeyPassphrase,
+    knownHosts: attempt(() => parseKnownHosts(getInput('known-hosts')), []),
+    sshKeyscan: attempt(() => parseBoolean('ssh-keyscan', getInput('ssh-keyscan'), true), true),
+    sshUser: attempt(() => parseSshUser(getInput('ssh-user')), null),
+    sshConfig: attempt(() => parseSshConfig(getInput('ssh-config')), []),
+    deployRs: attempt(() => parseDeployRs(getInput('deploy-rs')), null),
+    deployArgs: attempt(() => parseDeployArgs(getInput('deploy-args')), { deploy: [], nix: [] }),
+    skipChecks: attempt(() => parseBoolean('skip-checks', getInput('skip-checks'), false), false),
+    parallel: attempt(() => parseParallel(getInput('parallel')), 4),
+    failFast: attempt(() => parseBoolean('fail-fast', getInput('fail-fast'), false), false),
+    hostTimeoutMs: attempt(() => parseHostTimeout(getInput('host-timeout')), 30 * 60_000),
+    keyscanTimeoutSeconds: attempt(() => parseKeyscanTimeout(getInput('keyscan-timeout')), 10),
+    githubToken,
+    prComment: attempt(() => parseTristate('pr-comment', getInput('pr-comment')), 'auto' as Tristate),
+    deployments: attempt(() => parseBoolean('deployments', getInput('deployments'), false), false),
+    planOnly
+  }
+  if (!planOnly && sshPrivateKey.trim() === '') {
+    problems.push(
+      "ssh-private-key: no key given. Pass the deploy key from a secret, e.g. 'ssh-private-key: ${{ secrets.DEPLOY_SSH_KEY }}' (only plan-only runs need no key)."
+    )
+  }
+  if (problems.length > 0) throw new InputError(problems)
+  return settings
+}
+
+/** Masks a secret as a whole and line by line (the runner masks per line). */
+export function maskSecret(secret: string): void {
+  if (secret.trim() === '') return
+  core.setSecret(secret)
+  const lines = secret.split(/\r?\n/)
+  if (lines.length === 1) return
+  for (const line of lines) {
+    const trimmed = line.trim()
+    // Armor lines like "-----END OPENSSH PRIVATE KEY-----" are public text; masking them hides nothing.
+    if (trimmed.length >= 8 && !trimmed.startsWith('-----')) core.setSecret(trimmed)
+  }
+}
+
+function describe(value: string): string {
+  const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value
+  return JSON.stringify(shown)
+}
+
+export function parseBoolean(name: string, raw: string, fallback: boolean): boolean {
+  const value = raw.trim().toLowerCase()
+  if (value === '') return fallback
+  if (value === 'true') return true
+  if (value === 'false') return false
+  throw new Error(`${name}: got ${describe(raw.trim())}; expected true or false.`)
+}
+
+export function parseTristate(name: string, raw: string): Tristate {
+  const value = raw.trim().toLowerCase()
+  if (value === '' || value === 'auto') return 'auto'
+  if (value === 'true') return true
+  if (value === 'false') return false
+  throw new Error(`${name}: got ${describe(raw.trim())}; expected auto, true or false.`)
+}
+
+/** Node names a user wrote; checked against the flake later by the plan. */
+export function parseTargets(raw: string): 'all' | string[] {
+  const words = splitTargetWords(raw)
+  if (words.length === 0 || (words.length === 1 && words[0] === 'all')) return 'all'
+  if (words.includes('all')) {
+    throw new Error(`targets: 'all' cannot be combined with node names; got ${describe(raw.trim())}.`)
+  }
+  for (const word of words) {
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(word)) {
+      throw new Error(`targets: ${describe(word)} contains a control character; expected node or node.profile.`)
+    }
+  }
+  return [...new Set(words)]
+}
+
+/** Splits on commas, blanks and newlines, keeping double-quoted parts ("a.b".system) whole. */
+function splitTargetWords(raw: string): string[] {
+  const words: string[] = []
+  let current = ''
+  let quoted = false
+  for (const ch of raw) {
+    if (ch === '"') quoted = !quoted
+    if (!quoted && (ch === ',' || /\s/.test(ch))) {
+      if (current) words.push(current)
+      current = ''
+    } else {
+      current += ch
+    }
+  }
+  if (quoted) throw new Error(`targets: unterminated " quote in ${describe(raw.trim())}.`)
+  if (current) words.push(current)
+  return words
+}
+
+export function parseFlake(raw: string): string {
+  const flake = raw.trim() || '.'
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(flake)) {
+    throw new Error(`flake: ${describe(flake)} contains a control character or newline; expected one flake reference such as . or github:owner/repo.`)
+  }
+  if (flake.startsWith('-')) {
+    throw new Error(`flake: ${describe(flake)} starts with '-'; expected a flake reference such as . or ./infra (write ./-dir for a directory named like an option).`)
+  }
+  if (flake.includes('#')) {
+    throw new Error(`flake: ${describe(flake)} contains '#'; give the flake alone (e.g. . or github:owner/repo) and put node names in targets.`)
+  }
+  return flake
+}
+
+export function parseKnownHosts(raw: string): string[] {
+  const lines: string[] = []
+  raw
+    .replace(/\r/g, '')
+    .split('\n')
+    .forEach((line, index) => {
+      const trimmed = line.trim()
+      if (trimmed === '' || trimmed.startsWith('#')) return
+      const fields = trimmed.split(/\s+/)
+      const withoutMarker = fields[0].startsWith('@') ? fields.slice(1) : fields
+      if (withoutMarker.length < 3 || !/^[A-Za-z0-9@.-]+$/.test(withoutMarker[1])) {
+        throw new Error(
+          `known-hosts: line ${index + 1} is not a known_hosts entry: ${describe(trimmed)}; expected 'HOST KEYTYPE BASE64KEY' (for a non-22 port '[HOST]:PORT KEYTYPE BASE64KEY'), as printed by ssh-keyscan.`
+        )
+      }
+      lines.push(trimmed)
+    })
+  return lines
+}
+
+export function parseSshUser(raw: string): string | null {
+  const user = raw.trim()
+  if (user === '') return null
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(user) || user.length > 64) {
+    throw new Error(`ssh-user: got ${describe(user)}; expected a user name of letters, digits, '.', '_' or '-' not starting with '-'.`)
+  }
+  return user
+}
+
+export function parseSshConfig(raw: string): string[] {
+  const lines: string[] = []
+  raw
+    .replace(/\r/g, '')
+    .split('\n')
+    .forEach((line, index) => {
+      const trimmed = line.trim()
+      if (trimmed === '' || trimmed.startsWith('#')) return
+      const match = /^([A-Za-z][A-Za-z0-9]*)(?:\s*=\s*|\s+)(\S.*)$/.exec(trimmed)
+      if (!match) {
+        throw new Error(`ssh-config: line ${index + 1} is not an ssh_config line: ${describe(trimmed)}; expected 'Keyword value' such as 'ProxyJump bastion'.`)
+      }
+      if (PROTECTED_SSH_OPTIONS.includes(match[1].toLowerCase())) {
+        throw new Error(
+          `ssh-config: line ${index + 1} sets ${match[1]}, which the action controls (host keys are always verified against its own known_hosts, without multiplexing); pin host keys with known-hosts instead.`
+        )
+      }
+      lines.push(trimmed)
+    })
+  return lines
+}
+
+export function parseDeployRs(raw: string): string[] | null {
+  if (raw.trim() === '') return null
+  let words: string[]
+  try {
+    words = splitWords(raw)
+  } catch (error) {
+    throw new Error(`deploy-rs: ${(error as Error).message} in ${describe(raw.trim())}; expected a command such as 'deploy' or 'nix run github:serokell/deploy-rs --'.`)
+  }
+  if (words.length === 0 || words[0].startsWith('-')) {
+    throw new Error(`deploy-rs: got ${describe(raw.trim())}; expected a command such as 'deploy' or 'nix run github:serokell/deploy-rs --'.`)
+  }
+  return words
+}
+
+export function parseDeployArgs(raw: string): { deploy: string[]; nix: string[] } {
+  let words: string[]
+  try {
+    words = splitWords(raw)
+  } catch (error) {
+    throw new Error(`deploy-args: ${(error as Error).message} in ${describe(raw.trim())}.`)
+  }
+  const separator = words.indexOf('--')
+  const deploy = separator === -1 ? words : words.slice(0, separator)
+  const nix = separator === -1 ? [] : words.slice(separator + 1)
+  for (let i = 0; i < deploy.length; i++) {
+    const word = deploy[i]
+    const flag = word.includes('=') ? word.slice(0, word.indexOf('=')) : word
+    if (flag in MANAGED_FLAGS) {
+      throw new Error(`deploy-args: ${flag} is set by the action; use ${MANAGED_FLAGS[flag]} instead.`)
+    }
+    if (!word.startsWith('-')) {
+      throw new Error(
+        `deploy-args: ${describe(word)} is not an option; deploy-args takes deploy-rs flags (e.g. --remote-build --magic-rollback false) and nix arguments after --. Node names go in targets.`
+      )
+    }
+    if (FLAGS_WITH_VALUE.has(flag) && !word.includes('=')) {
+      const value = deploy[i + 1]
+      if (value === undefined) throw new Error(`deploy-args: ${flag} needs a value.`)
+      if (BOOLEAN_FLAGS.has(flag) && value !== 'true' && value !== 'false') {
+        throw new Error(`deploy-args: ${flag} takes true or false; got ${describe(value)}.`)
+      }
+      i++
+    }
+  }
+  return { deploy, nix }
+}
+
+export function parseParallel(raw: string): number {
+  const value = raw.trim() || '4'
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_PARALLEL) {
+    throw new Error(`parallel: got ${describe(value)}; expected a whole number from 1 to ${MAX_PARALLEL}.`)
+  }
+  return Number(value)
+}
+
+export function parseHostTimeout(raw: string): number {
+  const value = raw.trim() || '30'
+  const minutes = Number(value)
+  if (!/^\d*\.?\d+$/.test(value) || !(minutes > 0) || minutes > 24 * 60) {
+    throw new Error(`host-timeout: got ${describe(value)}; expected minutes greater than 0 and at most 1440, fractions allowed (e.g. 30 or 0.5).`)
+  }
+  return Math.round(minutes * 60_000)
+}
+
+export function parseKeyscanTimeout(raw: string): number {
+  const value = raw.trim() || '10'
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 300) {
+    throw new Error(`keyscan-timeout: got ${describe(value)}; expected whole seconds from 1 to 300.`)
+  }
+  return Number(value)
+}

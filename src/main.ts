@@ -1,0 +1,200 @@
+import * as core from '@actions/core'
+import { createNix, NixError, type Nix } from './commands/nix.js'
+import { createKeyscan, type Keyscan } from './commands/ssh-keyscan.js'
+import { createSshKeygen, type SshKeygen } from './commands/ssh-keygen.js'
+import { deployArgv } from './deploy/command.js'
+import { chooseDeployRs } from './deploy/deploy-rs.js'
+import { launchProcess, type Launcher } from './deploy/launcher.js'
+import { notStarted, runDeploys } from './deploy/runner.js'
+import { InputError, maskSecret, readSettings, type Settings } from './inputs.js'
+import type { NodeReport, RunContext } from './model.js'
+import { isSuccess } from './model.js'
+import { PlanError } from './plan/inventory.js'
+import { makePlan, type Plan } from './plan/plan.js'
+import { deploymentHooks, publishReport } from './report/publish.js'
+import { readRunEnvironment, resolveDryRun, type RunEnvironment } from './run-environment.js'
+import { prepareSsh } from './ssh/prepare.js'
+import { KeyFormatError } from './ssh/keys.js'
+import { newWorkspacePath, sshOptionsFor, WorkspaceError } from './ssh/workspace.js'
+import { saveWorkspacePath } from './state.js'
+
+/** Every external command, replaceable in tests. */
+export interface Tools {
+  nix: Nix
+  keygen: SshKeygen
+  keyscan: Keyscan
+  launch: Launcher
+}
+
+export function defaultTools(): Tools {
+  return { nix: createNix(), keygen: createSshKeygen(), keyscan: createKeyscan(), launch: launchProcess }
+}
+
+/** What a run produced, handed to the report whatever happened. */
+export interface RunOutcome {
+  context: RunContext
+  settings: Settings | null
+  environment: RunEnvironment
+  hosts: string[]
+  reports: NodeReport[]
+  planOnly: boolean
+}
+
+/** The main step: plan → ssh workspace → deploy → report. Fails the step when any node failed. */
+export async function run(tools: Tools = defaultTools()): Promise<void> {
+  const cancel = new AbortController()
+  const onSignal = (signal: NodeJS.Signals): void => {
+    core.warning(`Received ${signal}: stopping every node and writing the report.`)
+    cancel.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    const outcome = await deploy(tools, cancel.signal)
+    await publishReport(outcome)
+    const failed = outcome.reports.filter(report => !isSuccess(report.result.status))
+    if (outcome.context.runError) {
+      core.setFailed(outcome.context.runError)
+    } else if (outcome.context.cancelled) {
+      core.setFailed('The job was cancelled; running and pending nodes were stopped.')
+    } else if (failed.length > 0) {
+      core.setFailed(`${failed.length} of ${outcome.reports.length} node(s) did not succeed: ${failed.map(r => `${r.result.node} (${r.result.status})`).join(', ')}`)
+    }
+  } catch (error) {
+    // Only a bug gets here: say so in one line, never as a bare stack trace.
+    core.setFailed(`deploy-rs-action failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`)
+    if (error instanceof Error && error.stack) core.debug(error.stack)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome> {
+  const environment = readRunEnvironment()
+  const context: RunContext = {
+    flake: core.getInput('flake').trim() || '.',
+    dryRun: false,
+    event: environment.eventName,
+    sha: environment.sha,
+    actor: environment.actor,
+    repositoryUrl: environment.repositoryUrl,
+    runUrl: environment.runUrl,
+    checkFailure: null,
+    runError: null,
+    cancelled: false
+  }
+  const outcome: RunOutcome = { context, settings: null, environment, hosts: [], reports: [], planOnly: false }
+
+  let settings: Settings
+  let plan: Plan
+  try {
+    settings = readSettings()
+    outcome.settings = settings
+    outcome.planOnly = settings.planOnly
+    context.flake = settings.flake
+    context.dryRun = resolveDryRun(settings.dryRun, environment.eventName)
+    core.info(`Planning ${context.dryRun ? 'a dry run' : 'a deploy'} of flake ${settings.flake} (event ${environment.eventName || 'unknown'})`)
+    plan = await makePlan(settings, context.dryRun, tools.nix)
+  } catch (error) {
+    context.runError = expectedMessage(error)
+    return outcome
+  }
+  outcome.hosts = plan.nodes.map(node => node.name)
+  core.info(`Targets: ${outcome.hosts.join(', ')}`)
+  if (settings.planOnly) return outcome
+
+  const skipAll = (status: 'skipped' | 'cancelled', reason: string): NodeReport[] =>
+    plan.nodes.map(node => notStarted(node, plan.dryRun, status, reason))
+
+  let setup: Awaited<ReturnType<typeof prepareSsh>>
+  try {
+    const dir = newWorkspacePath(environment.runnerTemp)
+    saveWorkspacePath(dir)
+    setup = await prepareSsh(dir, plan.nodes, settings, { keygen: tools.keygen, keyscan: tools.keyscan, mask: maskSecret, log: core.info })
+  } catch (error) {
+    context.runError = expectedMessage(error)
+    outcome.reports = skipAll('skipped', `not started: ${context.runError}`)
+    return outcome
+  }
+  if (cancelled.aborted) return cancelledBeforeStart(outcome, skipAll)
+
+  if (!settings.skipChecks) {
+    core.info(`Running nix flake check on ${plan.flake} once for every node`)
+    const check = await tools.nix.flakeCheck(plan.flake, settings.deployArgs.nix, cancelled)
+    if (cancelled.aborted) return cancelledBeforeStart(outcome, skipAll)
+    if (!check.ok) {
+      context.checkFailure = check.outputTail
+      outcome.reports = skipAll('skipped', `not started: ${check.reason}`)
+      return outcome
+    }
+  }
+
+  const deployRs = await chooseDeployRs(settings.deployRs, plan.flake, tools.nix)
+  ;(deployRs.unpinned ? core.warning : core.info)(`deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`)
+
+  const failedEarly = new Map<string, NodeReport>()
+  for (const node of plan.nodes) {
+    const reason = setup.unreachable.get(node.name)
+    if (reason) failedEarly.set(node.name, notStarted(node, plan.dryRun, 'unreachable', reason, 'keyscan'))
+  }
+  const jobs = plan.nodes
+    .filter(node => !failedEarly.has(node.name))
+    .map(node => ({
+      node,
+      argv: deployArgv(node, {
+        deployRs: deployRs.argv,
+        deployArgs: settings.deployArgs,
+        flake: plan.flake,
+        dryRun: plan.dryRun,
+        sshUser: settings.sshUser,
+        sshOpts: sshOptionsFor(setup.workspace, node.sshOpts)
+      })
+    }))
+  const failFastTriggered = settings.failFast && failedEarly.size > 0
+  const hooks = deploymentHooks(settings, environment, plan.dryRun)
+  const ran = await runDeploys(failFastTriggered ? [] : jobs, {
+    ...hooks,
+    parallel: settings.parallel,
+    failFast: settings.failFast,
+    hostTimeoutMs: settings.hostTimeoutMs,
+    dryRun: plan.dryRun,
+    logsDir: setup.workspace.logsDir,
+    env: process.env,
+    launch: tools.launch,
+    abortSignal: cancelled,
+    echo: line => process.stdout.write(`${line}\n`)
+  })
+  const byNode = new Map(ran.map(report => [report.result.node, report]))
+  outcome.reports = plan.nodes.map(
+    node =>
+      failedEarly.get(node.name) ??
+      byNode.get(node.name) ??
+      notStarted(node, plan.dryRun, 'skipped', 'not started: fail-fast stopped the run after an earlier node failed')
+  )
+  context.cancelled = cancelled.aborted
+  return outcome
+}
+
+function cancelledBeforeStart(
+  outcome: RunOutcome,
+  skipAll: (status: 'cancelled', reason: string) => NodeReport[]
+): RunOutcome {
+  outcome.context.cancelled = true
+  outcome.reports = skipAll('cancelled', 'the job was cancelled before this node started')
+  return outcome
+}
+
+/** The message of an error we expect (bad input, nix, keys); anything else is labelled a bug. */
+function expectedMessage(error: unknown): string {
+  if (
+    error instanceof InputError ||
+    error instanceof PlanError ||
+    error instanceof NixError ||
+    error instanceof KeyFormatError ||
+    error instanceof WorkspaceError
+  ) {
+    return error.message
+  }
+  return `unexpected error: ${error instanceof Error ? error.message : String(error)}`
+}

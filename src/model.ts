@@ -1,0 +1,77 @@
+/**
+ * The data that flows between the stages of a run. Each stage imports these
+ * types; none imports a later stage.
+ */
+
+/** Final state of one targeted node (action-spec.md, "status"). */
+export type NodeStatus =
+  | 'deployed'
+  | 'dry-run'
+  | 'failed'
+  | 'rolled-back'
+  | 'unreachable'
+  | 'timed-out'
+  | 'skipped'
+  | 'cancelled'
+
+export const SUCCESS_STATUSES: readonly NodeStatus[] = ['deployed', 'dry-run']
+
+export function isSuccess(status: NodeStatus): boolean {
+  return SUCCESS_STATUSES.includes(status)
+}
+
+/** Where a node's deploy stopped (action-spec.md, "stage"). */
+export type Stage = 'keyscan' | 'check' | 'eval' | 'build' | 'push' | 'activate' | 'confirm'
+
+/** Units that `switch-to-configuration dry-activate` said it would touch. */
+export interface UnitChanges {
+  stop: string[]
+  restart: string[]
+  start: string[]
+  reload: string[]
+  restartSystemd: boolean
+}
+
+/** One object of the `results` output, exactly as the spec names its fields. */
+export interface NodeResult {
+  node: string
+  hostname: string
+  profiles: string[]
+  status: NodeStatus
+  stage: Stage | null
+  exitCode: number | null
+  durationMs: number
+  dryRun: boolean
+  changes: UnitChanges | null
+  error: string | null
+}
+
+/** A result plus what the report needs from the node's log. */
+export interface NodeReport {
+  result: NodeResult
+  /** Full log of this node on disk (inside the workspace), or null when it never ran. */
+  logFile: string | null
+  /** Last lines of the log, ANSI codes stripped, oldest first. */
+  logTail: string[]
+  /** How many bytes the node's deploy-rs printed in all. */
+  logBytes: number
+}
+
+/** What the report says about the run as a whole. */
+export interface RunContext {
+  flake: string
+  dryRun: boolean
+  event: string
+  sha: string
+  actor: string
+  /** e.g. https://github.com/o/r, or null outside GitHub. */
+  repositoryUrl: string | null
+  /** Link to this workflow run, or null outside GitHub. */
+  runUrl: string | null
+  /** Output of a failed `nix flake check`, last lines, when checks failed. */
+  checkFailure: string[] | null
+  /** A run-level failure that stopped every node (e.g. evaluation), or null. */
+  runError: string | null
+  /** True when the job was cancelled while deploying. */
+  cancelled: boolean
+}

@@ -1,0 +1,109 @@
+import * as core from '@actions/core'
+import * as github from '@actions/github'
+import type { Settings } from '../inputs.js'
+import type { NodeReport, RunContext } from '../model.js'
+import type { PlannedNode } from '../plan/targets.js'
+import { wantsPrComment, type RunEnvironment } from '../run-environment.js'
+import { annotateFailures } from './annotations.js'
+import { commentMarker, renderComment, upsertPullRequestComment } from './comment.js'
+import { createDeploymentTracker } from './deployments.js'
+import { printNodeLogs } from './job-log.js'
+import { codeSpan, mdText } from './markdown.js'
+import { writeOutputs } from './outputs.js'
+import { renderSummary } from './summary.js'
+
+/** Everything the report is made of. */
+export interface ReportInput {
+  context: RunContext
+  settings: Settings | null
+  environment: RunEnvironment
+  hosts: string[]
+  reports: NodeReport[]
+  planOnly: boolean
+}
+
+/**
+ * Outputs, job summary, annotations, per-node log groups and the PR comment,
+ * each written even when another could not be.
+ */
+export async function publishReport(input: ReportInput): Promise<void> {
+  const results = input.reports.map(report => report.result)
+  await attempt('outputs', async () => writeOutputs(results, input.hosts))
+  await attempt('job summary', async () => {
+    const markdown = input.planOnly && !input.context.runError ? renderPlanSummary(input.context, input.hosts) : renderSummary(input.context, input.reports)
+    await core.summary.addRaw(markdown).write()
+  })
+  if (input.planOnly) return
+  await attempt('annotations', async () => annotateFailures(results))
+  await attempt('log groups', () => printNodeLogs(input.reports))
+  await attempt('pr-comment', () => commentOnPullRequest(input))
+}
+
+async function commentOnPullRequest(input: ReportInput): Promise<void> {
+  const { settings, environment } = input
+  if (!settings || !wantsPrComment(settings.prComment, environment) || input.reports.length === 0) return
+  if (!environment.owner || !environment.repo || environment.pullRequestNumber === null) return
+  if (!settings.githubToken) {
+    core.warning('pr-comment: github-token is empty, so no comment was written (on pull requests from forks there is no token with write access).')
+    return
+  }
+  const marker = commentMarker(environment.workflow, environment.job)
+  const body = renderComment(input.context, input.reports, { marker })
+  try {
+    const comment = await upsertPullRequestComment(github.getOctokit(settings.githubToken), {
+      owner: environment.owner,
+      repo: environment.repo,
+      issueNumber: environment.pullRequestNumber,
+      marker,
+      body
+    })
+    core.info(`pr-comment: ${comment.action} ${comment.url}`)
+  } catch (error) {
+    core.warning(error instanceof Error ? error.message : String(error))
+  }
+}
+
+/** Start and finish hooks that record one GitHub deployment per node; null when not wanted. */
+export function deploymentHooks(
+  settings: Settings,
+  environment: RunEnvironment,
+  dryRun: boolean
+): { onStart: (node: PlannedNode) => Promise<void>; onFinish: (report: NodeReport) => Promise<void> } | null {
+  // Dry runs change nothing, so they record no deployment.
+  if (!settings.deployments || dryRun) return null
+  if (!environment.owner || !environment.repo || !settings.githubToken) {
+    core.warning('deployments: no repository or token in this environment, so no deployments are recorded.')
+    return null
+  }
+  const tracker = createDeploymentTracker(github.getOctokit(settings.githubToken), {
+    owner: environment.owner,
+    repo: environment.repo,
+    ref: environment.sha,
+    runUrl: environment.runUrl,
+    warn: message => core.warning(message)
+  })
+  return {
+    onStart: node => tracker.start(node.name),
+    onFinish: report => tracker.finish(report.result.node, report.result.status, report.result.error)
+  }
+}
+
+/** The summary of a plan-only run: which nodes the fan-out jobs will deploy. */
+export function renderPlanSummary(context: RunContext, hosts: readonly string[]): string {
+  return [
+    '## deploy-rs plan',
+    '',
+    `Flake ${codeSpan(context.flake)} · ${hosts.length} node(s) · nothing was deployed (plan-only)`,
+    '',
+    ...hosts.map(host => `- ${mdText(host)}`),
+    ''
+  ].join('\n')
+}
+
+async function attempt(what: string, step: () => Promise<void>): Promise<void> {
+  try {
+    await step()
+  } catch (error) {
+    core.warning(`Could not write the ${what}: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The sections of the run report, shared by the job summary and the PR
+ * comment. Pure functions of the model: same input, same Markdown.
+ *
+ * The report is GitHub Flavored Markdown with a little HTML
+ * (`<details>`, `<summary>`, `<pre>`). Every HTML block starts on its own line
+ * and is followed by a blank line, so GitHub parses Markdown between them.
+ */
+import type { NodeReport, NodeResult, RunContext, UnitChanges } from '../model.js'
+import { isSuccess } from '../model.js'
+import { capChars, codeSpan, htmlText, mdText, preLines, safeUrl } from './markdown.js'
+import {
+  failureReason,
+  formatBytes,
+  formatDuration,
+  formatTotals,
+  shortSha,
+  statusLabel,
+  STATUS_SYMBOL
+} from './format.js'
+
+/** Caps on single untrusted values, so that one absurd value cannot fill the report. */
+export const CAPS = {
+  name: 200,
+  profile: 100,
+  profiles: 20,
+  unit: 200,
+  units: 200,
+  error: 1000,
+  shortError: 300,
+  logLine: 1000
+} as const
+
+/** How much detail one rendering carries; the report is rendered again with less when too big. */
+export interface Detail {
+  /** Log lines shown per node that did not succeed (0: none). */
+  tailLines: number
+  /** Dry-run unit changes: every unit, counts only, or not at all. */
+  changes: 'full' | 'counts' | 'none'
+  /** Nodes that did not succeed: collapsed section with log, one-line list, or nothing. */
+  failures: 'logs' | 'errors' | 'none'
+  /** Says what was left out when this is a reduced rendering; null for the first one. */
+  trimmed: string | null
+}
+
+/** What differs between the summary and the PR comment. */
+export interface Variant {
+  /** e.g. "GitHub's 1 MiB limit for a step summary". */
+  limitText: string
+  /** Lines placed before everything else (the PR comment's marker). */
+  preamble: string[]
+  /** Paragraph placed after everything else. */
+  footer: string | null
+}
+
+/**
+ * The levels of detail to try, most detailed first: fewer log lines per
+ * node, then no logs, then one line per node, then only the table.
+ */
+export function detailLevels(firstTail: number, fewerTails: readonly number[]): Detail[] {
+  const tails = [firstTail, ...fewerTails.filter(n => n < firstTail), 0].filter(
+    (n, i, all) => all.indexOf(n) === i
+  )
+  const levels: Detail[] = tails.map((tailLines, i) => ({
+    tailLines,
+    changes: 'full',
+    failures: 'logs',
+    trimmed:
+      i === 0
+        ? null
+        : tailLines > 0
+          ? `log excerpts show only the last ${tailLines} lines per node`
+          : 'log excerpts were left out'
+  }))
+  levels.push({
+    tailLines: 0,
+    changes: 'counts',
+    failures: 'errors',
+    trimmed: 'log excerpts and the list of changed units were left out'
+  })
+  levels.push({
+    tailLines: 0,
+    changes: 'none',
+    failures: 'none',
+    trimmed: 'only the table of nodes is shown'
+  })
+  return levels
+}
+
+/** Where the full logs are, as a phrase: used by the footnote and by every trim notice. */
+export function whereFullLogs(ctx: RunContext): string {
+  const run = safeUrl(ctx.runUrl)
+  const log = run ? `this step's log in the [workflow run](${run})` : "this step's log"
+  return `at the end of ${log}, one collapsed group per node titled “deploy-rs log: ‹node› (‹status›)”, nodes that did not succeed first`
+}
+
+export function renderReport(
+  ctx: RunContext,
+  nodes: readonly NodeReport[],
+  detail: Detail,
+  variant: Variant
+): string {
+  const results = nodes.map(n => n.result)
+  const blocks = [
+    ...variant.preamble,
+    renderTitle(ctx, results),
+    renderHeader(ctx),
+    `**Nodes:** ${formatTotals(results) || 'none'}`,
+    ...renderCallouts(ctx, detail.tailLines),
+    detail.trimmed
+      ? `> [!NOTE]\n> This report was shortened to stay under ${variant.limitText}: ${detail.trimmed}. The full log of every node is ${whereFullLogs(ctx)}.`
+      : null,
+    renderTable(ctx, results),
+    ctx.dryRun ? renderChanges(results, detail.changes) : null,
+    renderFailures(nodes, detail),
+    `📜 Full logs: ${whereFullLogs(ctx)}.`,
+    variant.footer
+  ]
+  return `${blocks.filter((b): b is string => b !== null && b !== '').join('\n\n')}\n`
+}
+
+export function renderTitle(ctx: RunContext, results: readonly NodeResult[]): string {
+  const ok = results.filter(r => isSuccess(r.status)).length
+  const allOk =
+    results.length > 0 &&
+    ok === results.length &&
+    !ctx.runError &&
+    !ctx.checkFailure &&
+    !ctx.cancelled
+  const icon = allOk ? '✅' : ctx.cancelled ? '🚫' : '❌'
+  const mode = ctx.dryRun ? 'dry run' : 'deploy'
+  const verb = ctx.dryRun ? 'dry-activated' : 'deployed'
+  const what =
+    results.length === 0
+      ? `no node ${verb}`
+      : `${ok} of ${results.length} ${results.length === 1 ? 'node' : 'nodes'} ${verb}`
+  return `## ${icon} deploy-rs ${mode}: ${what}`
+}
+
+export function renderHeader(ctx: RunContext): string {
+  const parts = [
+    ctx.dryRun ? '**Dry run** (`--dry-activate`, nothing was activated)' : '**Deploy**',
+    `flake ${codeSpan(capChars(ctx.flake, CAPS.name))}`
+  ]
+  const sha = shortSha(ctx.sha)
+  if (sha) {
+    const repo = safeUrl(ctx.repositoryUrl?.replace(/\/+$/, ''))
+    parts.push(
+      repo ? `commit [\`${sha}\`](${repo}/commit/${ctx.sha.toLowerCase()})` : `commit \`${sha}\``
+    )
+  }
+  if (ctx.event) parts.push(`event ${codeSpan(capChars(ctx.event, CAPS.name))}`)
+  if (ctx.actor) parts.push(`triggered by ${mdText(capChars(ctx.actor, CAPS.name))}`)
+  return parts.join(' · ')
+}
+
+export function renderCallouts(ctx: RunContext, tailLines: number): string[] {
+  const out: string[] = []
+  if (ctx.runError) {
+    out.push(
+      `> [!CAUTION]\n> **The run stopped before deploying:** ${mdText(capChars(ctx.runError, CAPS.error))}`
+    )
+  }
+  if (ctx.checkFailure) {
+    out.push(
+      `> [!CAUTION]\n> **\`nix flake check\` failed**, so no node was ${ctx.dryRun ? 'dry-activated' : 'deployed'}.`
+    )
+    const lines = tailLines > 0 ? ctx.checkFailure.slice(-tailLines) : []
+    if (lines.length > 0) {
+      out.push(
+        `<details>\n<summary>Output of <code>nix flake check</code> (last ${lines.length} lines)</summary>\n\n<pre>\n${preLines(lines, CAPS.logLine)}\n</pre>\n\n</details>`
+      )
+    }
+  }
+  if (ctx.cancelled) {
+    out.push(
+      '> [!WARNING]\n> **The job was cancelled.** Nodes that were pending or running are reported as `cancelled`.'
+    )
+  }
+  return out
+}
+
+function cell(text: string): string {
+  return mdText(capChars(text, CAPS.name)) || '—'
+}
+
+export function renderTable(ctx: RunContext, results: readonly NodeResult[]): string {
+  if (results.length === 0) return ''
+  const head = ['Status', 'Node', 'Hostname', 'Profiles', 'Duration', 'Stage']
+  const align = [':--', ':--', ':--', ':--', '--:', ':--']
+  if (ctx.dryRun) {
+    head.push('Would change')
+    align.push(':--')
+  }
+  const rows = results.map(r => {
+    const profiles = r.profiles
+      .slice(0, CAPS.profiles)
+      .map(p => codeSpan(capChars(p, CAPS.profile), { inTable: true }))
+    if (r.profiles.length > CAPS.profiles)
+      profiles.push(`+${r.profiles.length - CAPS.profiles} more`)
+    const row = [
+      statusLabel(r.status),
+      cell(r.node),
+      r.hostname ? codeSpan(capChars(r.hostname, CAPS.name), { inTable: true }) : '—',
+      profiles.join(', ') || '—',
+      formatDuration(r.durationMs),
+      r.stage ?? '—'
+    ]
+    if (ctx.dryRun) row.push(changeCounts(r))
+    return `| ${row.join(' | ')} |`
+  })
+  return [`| ${head.join(' | ')} |`, `| ${align.join(' | ')} |`, ...rows].join('\n')
+}
+
+const CHANGE_KINDS = ['stop', 'restart', 'start', 'reload'] as const
+
+function hasChanges(c: UnitChanges): boolean {
+  return c.restartSystemd || CHANGE_KINDS.some(kind => c[kind].length > 0)
+}
+
+/** `restart 2 · start 1 · systemd` for the table. */
+export function changeCounts(r: NodeResult): string {
+  if (!isSuccess(r.status)) return '—'
+  const c = r.changes
+  if (!c) return 'not reported'
+  if (!hasChanges(c)) return 'no unit changes'
+  const parts: string[] = CHANGE_KINDS.filter(kind => c[kind].length > 0).map(
+    kind => `${kind} ${c[kind].length}`
+  )
+  if (c.restartSystemd) parts.push('systemd')
+  return parts.join(' · ')
+}
+
+function unitList(units: readonly string[]): string {
+  const shown = units.slice(0, CAPS.units).map(u => codeSpan(capChars(u, CAPS.unit)))
+  const more = units.length > CAPS.units ? ` and ${units.length - CAPS.units} more` : ''
+  return `${shown.join(', ')}${more}`
+}
+
+export function renderChanges(
+  results: readonly NodeResult[],
+  mode: Detail['changes']
+): string | null {
+  if (mode === 'none' || results.length === 0) return null
+  const changed = results.filter(r => isSuccess(r.status) && r.changes && hasChanges(r.changes))
+  const items = results.map(r => {
+    const name = `**${cell(r.node)}**`
+    if (!isSuccess(r.status)) {
+      return `- ${name}: ${STATUS_SYMBOL[r.status]} ${r.status}${r.stage ? ` at ${r.stage}` : ''}, so there is no list of changes`
+    }
+    const c = r.changes
+    if (!c) return `- ${name}: the dry activation reported no list of units`
+    if (!hasChanges(c)) return `- ${name}: no unit changes`
+    if (mode === 'counts') return `- ${name}: ${changeCounts(r)}`
+    const lines = CHANGE_KINDS.filter(kind => c[kind].length > 0).map(
+      kind => `  - ${kind} ${unitList(c[kind])}`
+    )
+    if (c.restartSystemd) lines.push('  - restart systemd itself (`systemctl daemon-reexec`)')
+    return [`- ${name} would:`, ...lines].join('\n')
+  })
+  return [
+    `### What would change (${changed.length} of ${results.length} ${results.length === 1 ? 'node' : 'nodes'})`,
+    items.join('\n')
+  ].join('\n\n')
+}
+
+function logParagraph(node: NodeReport, shown: number): string {
+  const size = node.logBytes > 0 ? ` (${formatBytes(node.logBytes)} in all)` : ''
+  if (shown > 0) return `Last ${shown} ${shown === 1 ? 'line' : 'lines'} of the log${size}:`
+  if (node.logTail.length > 0) return `Log excerpt left out to keep this report small${size}.`
+  if (node.logFile === null) return 'No log: deploy-rs never ran for this node.'
+  return 'deploy-rs printed nothing for this node.'
+}
+
+export function renderFailures(nodes: readonly NodeReport[], detail: Detail): string | null {
+  const failed = nodes.filter(n => !isSuccess(n.result.status))
+  if (failed.length === 0 || detail.failures === 'none') return null
+  const heading = `### Nodes that did not succeed (${failed.length})`
+  if (detail.failures === 'errors') {
+    const items = failed.map(
+      n =>
+        `- ${STATUS_SYMBOL[n.result.status]} **${cell(n.result.node)}**: ${mdText(capChars(failureReason(n.result), CAPS.shortError))}`
+    )
+    return [heading, items.join('\n')].join('\n\n')
+  }
+  const sections = failed.map(n => {
+    const r = n.result
+    const tail = detail.tailLines > 0 ? n.logTail.slice(-detail.tailLines) : []
+    const parts = [
+      `<details>\n<summary>${STATUS_SYMBOL[r.status]} <strong>${htmlText(capChars(r.node, CAPS.name))}</strong> · ${htmlText(capChars(failureReason(r), CAPS.error))}</summary>`,
+      logParagraph(n, tail.length)
+    ]
+    if (tail.length > 0) parts.push(`<pre>\n${preLines(tail, CAPS.logLine)}\n</pre>`)
+    parts.push('</details>')
+    return parts.join('\n\n')
+  })
+  return [heading, ...sections].join('\n\n')
+}

@@ -1,0 +1,66 @@
+import type { Keyscan } from '../commands/ssh-keyscan.js'
+import { isPinned, knownHostsName } from './known-hosts.js'
+
+export interface HostAddress {
+  readonly host: string
+  readonly port: number
+}
+
+export interface HostKeysOptions {
+  pinned: readonly string[]
+  scan: boolean
+  keyscan: Keyscan
+  timeoutSeconds: number
+  /** Tries per host; the tailnet may need a few seconds after joining. */
+  tries?: number
+  /** Wait before try n+1 is backoffMs × n. */
+  backoffMs?: number
+  log?: (message: string) => void
+}
+
+export interface HostKeys {
+  /** Everything for the workspace's known_hosts: the pins, then what was scanned. */
+  knownHosts: string[]
+  /** Hosts with no key, by known_hosts name, with the reason. */
+  missing: Map<string, string>
+}
+
+/**
+ * Pinned hosts are trusted as pinned and never scanned; every other host is
+ * scanned, all at once, each with a few tries (trust on first use).
+ */
+export async function collectHostKeys(hosts: readonly HostAddress[], options: HostKeysOptions): Promise<HostKeys> {
+  const tries = options.tries ?? 3
+  const backoffMs = options.backoffMs ?? 1_000
+  const log = options.log ?? (() => undefined)
+  const unique = new Map<string, HostAddress>()
+  for (const address of hosts) unique.set(knownHostsName(address.host, address.port), address)
+
+  const missing = new Map<string, string>()
+  const scanned: string[][] = []
+  await Promise.all(
+    [...unique].map(async ([name, { host, port }]) => {
+      if (isPinned(options.pinned, host, port)) {
+        log(`${name}: host key pinned by known-hosts`)
+        return
+      }
+      if (!options.scan) {
+        missing.set(name, `no pinned host key for ${name} in known-hosts, and ssh-keyscan is false`)
+        return
+      }
+      let problem = ''
+      for (let attempt = 1; attempt <= tries; attempt++) {
+        const result = await options.keyscan(host, port, options.timeoutSeconds)
+        if (result.lines.length > 0) {
+          log(`${name}: scanned ${result.lines.map(line => line.split(/\s+/)[1]).join(', ')} (trust on first use)`)
+          scanned.push(result.lines)
+          return
+        }
+        problem = result.problem ?? 'no host key'
+        if (attempt < tries) await new Promise(resolve => setTimeout(resolve, backoffMs * attempt))
+      }
+      missing.set(name, `${name}: ${problem} after ${tries} ${tries === 1 ? 'try' : 'tries'} of ${options.timeoutSeconds} s`)
+    })
+  )
+  return { knownHosts: [...options.pinned, ...scanned.flat()], missing }
+}

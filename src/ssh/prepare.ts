@@ -1,0 +1,46 @@
+import type { Keyscan } from '../commands/ssh-keyscan.js'
+import type { SshKeygen } from '../commands/ssh-keygen.js'
+import type { Settings } from '../inputs.js'
+import type { PlannedNode } from '../plan/targets.js'
+import { collectHostKeys } from './host-keys.js'
+import { knownHostsName } from './known-hosts.js'
+import { createWorkspace, writeKnownHosts, writeSshConfig, type Workspace } from './workspace.js'
+
+export interface SshSetup {
+  workspace: Workspace
+  /** Nodes whose host has no key, with the reason. */
+  unreachable: Map<string, string>
+}
+
+/** Keys, known_hosts and ssh config in the workspace; every host scanned at once. */
+export async function prepareSsh(
+  dir: string,
+  nodes: readonly PlannedNode[],
+  settings: Settings,
+  tools: { keygen: SshKeygen; keyscan: Keyscan; mask: (secret: string) => void; log: (message: string) => void }
+): Promise<SshSetup> {
+  const workspace = await createWorkspace(
+    dir,
+    { privateKeys: settings.sshPrivateKey, passphrase: settings.sshKeyPassphrase },
+    tools.keygen,
+    tools.mask
+  )
+  const hostKeys = await collectHostKeys(
+    nodes.map(node => ({ host: node.hostname, port: node.port })),
+    {
+      pinned: settings.knownHosts,
+      scan: settings.sshKeyscan,
+      keyscan: tools.keyscan,
+      timeoutSeconds: settings.keyscanTimeoutSeconds,
+      log: tools.log
+    }
+  )
+  await writeKnownHosts(workspace, hostKeys.knownHosts)
+  await writeSshConfig(workspace, settings.sshConfig)
+  const unreachable = new Map<string, string>()
+  for (const node of nodes) {
+    const reason = hostKeys.missing.get(knownHostsName(node.hostname, node.port))
+    if (reason) unreachable.set(node.name, reason)
+  }
+  return { workspace, unreachable }
+}

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ASKPASS_VARIABLE, type SshKeygen } from '../commands/ssh-keygen.js'
+import { splitPrivateKeys } from './keys.js'
+
+/** Files the action writes for ssh, all inside one private directory. */
+export interface Workspace {
+  readonly dir: string
+  readonly keyFiles: readonly string[]
+  readonly knownHostsFile: string
+  readonly sshConfigFile: string
+  readonly logsDir: string
+}
+
+export class WorkspaceError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'WorkspaceError'
+  }
+}
+
+export const WORKSPACE_PREFIX = 'deploy-rs-action-'
+
+/**
+ * Picks a fresh directory name under RUNNER_TEMP. A random name per run keeps
+ * two jobs on one self-hosted runner apart and ignores leftovers of killed runs.
+ */
+export function newWorkspacePath(runnerTemp: string | undefined): string {
+  const dir = join(runnerTemp || tmpdir(), `${WORKSPACE_PREFIX}${randomUUID()}`)
+  if (/\s/.test(dir)) {
+    // deploy-rs splits --ssh-opts on spaces, so no path in it may hold one.
+    throw new WorkspaceError(`RUNNER_TEMP (${runnerTemp}) contains a blank; deploy-rs cannot pass such paths to ssh. Use a runner whose temp directory has none.`)
+  }
+  return dir
+}
+
+/** Creates the directory (0700) and writes the keys (0600), decrypting encrypted ones. */
+export async function createWorkspace(
+  dir: string,
+  secret: { privateKeys: string; passphrase: string },
+  keygen: SshKeygen,
+  mask: (secret: string) => void
+): Promise<Workspace> {
+  const keys = splitPrivateKeys(secret.privateKeys)
+  await mkdir(dir, { mode: 0o700 })
+  const keysDir = join(dir, 'keys')
+  const logsDir = join(dir, 'logs')
+  await mkdir(keysDir, { mode: 0o700 })
+  await mkdir(logsDir, { mode: 0o700 })
+
+  const keyFiles: string[] = []
+  const askpass = join(dir, 'askpass')
+  try {
+    for (const [index, key] of keys.entries()) {
+      const keyFile = join(keysDir, `key-${index + 1}`)
+      await writeFile(keyFile, key, { mode: 0o600, flag: 'wx' })
+      if (await unlockKey(keyFile, index + 1, keys.length, secret.passphrase, keygen, askpass)) {
+        // The decrypted text differs from the secret the runner already masks.
+        mask(await readFile(keyFile, 'utf8'))
+      }
+      keyFiles.push(keyFile)
+    }
+  } finally {
+    await rm(askpass, { force: true })
+  }
+  return {
+    dir,
+    keyFiles,
+    knownHostsFile: join(dir, 'known_hosts'),
+    sshConfigFile: join(dir, 'ssh_config'),
+    logsDir
+  }
+}
+
+async function unlockKey(
+  keyFile: string,
+  number: number,
+  count: number,
+  passphrase: string,
+  keygen: SshKeygen,
+  askpass: string
+): Promise<boolean> {
+  const which = count === 1 ? 'the key' : `key ${number} of ${count}`
+  const probe = await keygen.probe(keyFile)
+  if (probe.state === 'usable') return false
+  if (probe.state === 'invalid') {
+    throw new WorkspaceError(`ssh-private-key: ${which} is not a usable private key (ssh-keygen: ${probe.detail || 'invalid format'}). Paste the whole private key file, including its BEGIN and END lines.`)
+  }
+  if (passphrase === '') {
+    throw new WorkspaceError(`ssh-private-key: ${which} is encrypted and ssh-key-passphrase is empty; pass the passphrase from a secret in ssh-key-passphrase, or use a key without one.`)
+  }
+  // A tiny helper that prints the passphrase from the environment: it never appears in argv or a file.
+  await writeFile(askpass, `#!/bin/sh\nprintf '%s\\n' "$${ASKPASS_VARIABLE}"\n`, { mode: 0o700 })
+  await chmod(askpass, 0o700)
+  const result = await keygen.removePassphrase(keyFile, passphrase, askpass)
+  if (!result.ok) {
+    throw new WorkspaceError(`ssh-key-passphrase: it does not decrypt ${which} (ssh-keygen: incorrect passphrase or unreadable key).`)
+  }
+  return true
+}
+
+/** Writes known_hosts (0600). */
+export async function writeKnownHosts(workspace: Workspace, lines: readonly string[]): Promise<void> {
+  await writeFile(workspace.knownHostsFile, lines.map(line => `${line}\n`).join(''), { mode: 0o600 })
+}
+
+/**
+ * Writes the ssh config every connection uses: the user's lines first (ssh
+ * keeps the first value it reads), then the action's defaults.
+ */
+export async function writeSshConfig(workspace: Workspace, userLines: readonly string[]): Promise<void> {
+  const lines = [
+    '# Written by deploy-rs-action for this job only; removed by its post step.',
+    ...userLines,
+    'Host *',
+    ...workspace.keyFiles.map(file => `  IdentityFile ${file}`),
+    '  IdentitiesOnly yes',
+    '  PasswordAuthentication no',
+    '  KbdInteractiveAuthentication no',
+    '  ServerAliveInterval 15',
+    '  ServerAliveCountMax 4',
+    '  ConnectTimeout 30',
+    '  UpdateHostKeys no',
+    '  LogLevel ERROR'
+  ]
+  await writeFile(workspace.sshConfigFile, `${lines.join('\n')}\n`, { mode: 0o600 })
+}
+
+/**
+ * The ssh options deploy-rs must pass to every ssh and `nix copy` it runs.
+ * deploy-rs REPLACES a node's sshOpts with --ssh-opts, so the node's own
+ * options are appended here. Host-key and multiplexing options go on the
+ * command line, ahead of the node's, so nothing can weaken them
+ * (ssh keeps the first value it sees).
+ */
+export function sshOptionsFor(workspace: Workspace, nodeSshOpts: readonly string[]): string[] {
+  return [
+    '-F',
+    workspace.sshConfigFile,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${workspace.knownHostsFile}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'BatchMode=yes',
+    // Magic rollback opens several sessions; multiplexing breaks it (deploy-rs #106, #226, #233).
+    '-o',
+    'ControlMaster=no',
+    '-o',
+    'ControlPath=none',
+    ...nodeSshOpts
+  ]
+}
+
+/** Removes a workspace; only directories this action created are ever removed. */
+export async function removeWorkspace(dir: string): Promise<boolean> {
+  if (!dir || !dir.split('/').at(-1)?.startsWith(WORKSPACE_PREFIX)) return false
+  await rm(dir, { recursive: true, force: true })
+  return true
+}

@@ -1,0 +1,58 @@
+/**
+ * The fixture flake: `deploy.nodes` only, no inputs, so Nix 2.8 evaluates and
+ * checks it offline. Profile paths are fake store paths: the stand-in never
+ * builds them, it only pushes and activates them on the sandbox hosts.
+ */
+import { createHash } from 'node:crypto'
+
+export interface FlakeNode {
+  name: string
+  hostname: string
+  port: number
+  /** null leaves sshUser out of the flake */
+  sshUser: string | null
+  profiles: string[]
+}
+
+/** A Nix double-quoted string literal. */
+export function nixString(value: string): string {
+  const escaped = value
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\$\{/g, '\\${')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(/\t/g, '\\t')
+  return `"${escaped}"`
+}
+
+const NIX_BASE32 = '0123456789abcdfghijklmnpqrsvwxyz'
+
+/** `/nix/store/<32 chars>-<node>-<profile>`, stable for a node and profile. */
+export function fakeStorePath(node: string, profile: string): string {
+  const digest = createHash('sha256').update(`${node}\0${profile}`).digest()
+  let hash = ''
+  for (let i = 0; i < 32; i++) hash += NIX_BASE32[(digest[i] ?? 0) % 32]
+  const name = `${node}-${profile}`.replace(/[^A-Za-z0-9+\-._?=]/g, '-')
+  return `/nix/store/${hash}-${name}`
+}
+
+export function renderFlake(nodes: FlakeNode[]): string {
+  const lines = ['{', '  outputs = { self }: {', '    deploy.nodes = {']
+  for (const node of nodes) {
+    lines.push(`      ${nixString(node.name)} = {`)
+    lines.push(`        hostname = ${nixString(node.hostname)};`)
+    if (node.sshUser !== null) lines.push(`        sshUser = ${nixString(node.sshUser)};`)
+    lines.push(`        sshOpts = [ "-p" ${nixString(String(node.port))} ];`)
+    lines.push('        profilesOrder = [ ' + node.profiles.map(nixString).join(' ') + ' ];')
+    lines.push('        profiles = {')
+    for (const profile of node.profiles) {
+      lines.push(
+        `          ${nixString(profile)} = { user = "root"; path = ${nixString(fakeStorePath(node.name, profile))}; };`
+      )
+    }
+    lines.push('        };', '      };')
+  }
+  lines.push('    };', '  };', '}', '')
+  return lines.join('\n')
+}

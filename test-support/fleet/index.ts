@@ -1,0 +1,270 @@
+/**
+ * The sandbox fleet: local sshd "hosts" on 127.0.0.N, a fixture flake that
+ * points at them, and a deploy-rs stand-in (test-support/deploy-rs-stand-in)
+ * that really pushes/activates over ssh. Start it with startFleet(), always
+ * stop() it. See README.md beside this file.
+ */
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startBlackhole, type Blackhole } from './blackhole.js'
+import { writeBinDir, findRealNix } from './bin-dir.js'
+import { readCalls } from './calls-log.js'
+import { renderFlake } from './flake.js'
+import { generateKeyFile } from './keys.js'
+import { endProcesses, findMarkedProcesses } from './leftover-processes.js'
+import { resolveLoginUser, type LoginUser } from './login-user.js'
+import { defaultBasePort, PortPicker } from './ports.js'
+import { scenarioNode, setNodeBehaviour, writeScenario } from './scenario.js'
+import { startSshdHost, type SshdHost } from './sshd-host.js'
+import type {
+  Fleet,
+  FleetHost,
+  FleetNodeSpec,
+  HostKind,
+  ScenarioFile,
+  StartFleetOptions
+} from './types.js'
+
+export type * from './types.js'
+export { makeKey, type KeyPair, type MakeKeyOptions } from './keys.js'
+export { fakeStorePath } from './flake.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const STAND_IN_DIR = resolve(here, '../deploy-rs-stand-in')
+
+/** Env variables read by the stand-in and the nix wrapper. */
+export const SCENARIO_ENV = 'DEPLOY_RS_STAND_IN_SCENARIO'
+export const CALLS_ENV = 'DEPLOY_RS_STAND_IN_CALLS'
+export const REAL_NIX_ENV = 'DEPLOY_RS_STAND_IN_REAL_NIX'
+
+/** A node name as a directory name (names may hold dots, slashes, quotes...). */
+function safeDirName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, c => `%${c.charCodeAt(0).toString(16)}`)
+}
+
+function validate(nodes: FleetNodeSpec[], firstAddress: number): void {
+  const seen = new Set<string>()
+  for (const node of nodes) {
+    if (!node.name) throw new Error('startFleet: a node has an empty name')
+    if (seen.has(node.name)) throw new Error(`startFleet: node ${node.name} given twice`)
+    seen.add(node.name)
+  }
+  if (firstAddress < 1 || firstAddress + nodes.length - 1 > 254) {
+    throw new Error('startFleet: addresses must stay within 127.0.0.1-127.0.0.254')
+  }
+}
+
+interface RunningHost {
+  host: FleetHost
+  stop(): Promise<void>
+}
+
+async function startHost(
+  spec: FleetNodeSpec,
+  address: string,
+  stateDir: string,
+  configDir: string,
+  ports: PortPicker,
+  authorizedKeysPath: string,
+  user: LoginUser
+): Promise<RunningHost> {
+  const kind: HostKind = spec.kind ?? 'sshd'
+  const base = { name: spec.name, kind, address, stateDir }
+  if (kind === 'sshd') {
+    const allowUsers = user.name === 'root' ? ['root'] : [user.name, 'root']
+    const sshd: SshdHost = await startSshdHost({
+      address,
+      ports,
+      configDir,
+      stateDir,
+      authorizedKeysPath,
+      allowUsers
+    })
+    return {
+      host: { ...base, port: sshd.port, hostKeyLine: sshd.hostKeyLine, pid: sshd.pid },
+      stop: () => sshd.stop()
+    }
+  }
+  if (kind === 'blackhole') {
+    for (let attempt = 0; ; attempt++) {
+      const port = await ports.pick(address)
+      let blackhole: Blackhole
+      try {
+        blackhole = await startBlackhole(address, port)
+      } catch (err) {
+        if (attempt < 5 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') continue
+        throw err
+      }
+      return {
+        host: { ...base, port, hostKeyLine: null, pid: null },
+        stop: () => blackhole.stop()
+      }
+    }
+  }
+  // down: an address and port with nothing listening (connection refused)
+  const port = await ports.pick(address)
+  return { host: { ...base, port, hostKeyLine: null, pid: null }, stop: async () => undefined }
+}
+
+export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
+  const firstAddress = opts.firstAddress ?? 2
+  validate(opts.nodes, firstAddress)
+  const user = resolveLoginUser()
+  const notes: string[] = []
+  if (user.fallbackReason) {
+    notes.push(user.fallbackReason)
+    process.stderr.write(`sandbox fleet: ${user.fallbackReason}\n`)
+  }
+  const chownToUser = async (path: string): Promise<void> => {
+    if (process.getuid?.() === 0 && user.uid !== 0) await chown(path, user.uid, user.gid)
+  }
+
+  const dir = await mkdtemp(join(tmpdir(), 'deployrs-fleet-'))
+  // The login user must reach authorized_keys and its host dirs.
+  await chmod(dir, 0o755)
+  const running: RunningHost[] = []
+  const scenarioPath = join(dir, 'scenario.json')
+  const markers = [`FLEET_HOST_DIR=${dir}/`, `${SCENARIO_ENV}=${scenarioPath}`]
+  let stopped = false
+  const stop = async (): Promise<void> => {
+    if (stopped) return
+    stopped = true
+    // Stand-in runs left behind first (so they open no new sessions), then the
+    // hosts, then whatever still runs on the hosts.
+    await endProcesses(await findMarkedProcesses(markers))
+    await Promise.all(running.map(r => r.stop()))
+    await endProcesses(await findMarkedProcesses(markers))
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 })
+  }
+
+  try {
+    const clientDir = join(dir, 'client')
+    const flakeDir = join(dir, 'flake')
+    const binDir = join(dir, 'bin')
+    await Promise.all([clientDir, flakeDir, binDir].map(d => mkdir(d, { recursive: true })))
+    await chmod(clientDir, 0o700)
+
+    const privateKeyPath = join(clientDir, 'id_ed25519')
+    const clientKeyPair = await generateKeyFile(privateKeyPath, {
+      type: 'ed25519',
+      comment: 'deployrs-fleet-client'
+    })
+    const authorizedKeysPath = join(dir, 'authorized_keys')
+    await writeFile(
+      authorizedKeysPath,
+      [clientKeyPair.publicKey, ...(opts.authorizedKeys ?? [])].map(k => k.trim() + '\n').join('')
+    )
+    await chmod(authorizedKeysPath, 0o644)
+
+    const ports = new PortPicker(opts.basePort ?? defaultBasePort())
+    const started = await Promise.allSettled(
+      opts.nodes.map(async (spec, i) => {
+        const stateDir = join(dir, 'hosts', safeDirName(spec.name))
+        await mkdir(stateDir, { recursive: true })
+        await chownToUser(stateDir)
+        const host = await startHost(
+          spec,
+          `127.0.0.${firstAddress + i}`,
+          stateDir,
+          join(dir, 'sshd', String(i)),
+          ports,
+          authorizedKeysPath,
+          user
+        )
+        running.push(host)
+        return host.host
+      })
+    )
+    const failed = started.find(r => r.status === 'rejected')
+    if (failed) throw (failed as PromiseRejectedResult).reason
+    const hosts = started.map(r => (r as PromiseFulfilledResult<FleetHost>).value)
+
+    const knownHostsPath = join(dir, 'known_hosts')
+    await writeFile(
+      knownHostsPath,
+      hosts.flatMap(h => (h.hostKeyLine ? [h.hostKeyLine + '\n'] : [])).join('')
+    )
+
+    await writeFile(
+      join(flakeDir, 'flake.nix'),
+      renderFlake(
+        opts.nodes.map((spec, i) => ({
+          name: spec.name,
+          hostname: hosts[i]!.address,
+          port: hosts[i]!.port,
+          sshUser: spec.sshUser === undefined ? user.name : spec.sshUser,
+          profiles: spec.profiles ?? ['system']
+        }))
+      )
+    )
+
+    const scenario: ScenarioFile = {
+      nodes: Object.fromEntries(opts.nodes.map(spec => [spec.name, scenarioNode(spec)]))
+    }
+    await writeScenario(scenarioPath, scenario)
+    const callsPath = join(dir, 'calls.jsonl')
+    await writeFile(callsPath, '')
+
+    const env = {
+      [SCENARIO_ENV]: scenarioPath,
+      [CALLS_ENV]: callsPath,
+      [REAL_NIX_ENV]: findRealNix(binDir)
+    }
+    const standInCommand = [process.execPath, join(STAND_IN_DIR, 'deploy.mjs')]
+    await writeBinDir({
+      binDir,
+      env,
+      standInCommand,
+      nixWrapperCommand: [process.execPath, join(STAND_IN_DIR, 'nix-wrapper.mjs')]
+    })
+
+    const host = (node: string): FleetHost => {
+      const found = hosts.find(h => h.name === node)
+      if (!found) throw new Error(`no node ${node} in the fleet`)
+      return found
+    }
+
+    return {
+      dir,
+      flakeDir,
+      loginUser: user.name,
+      clientKey: {
+        privateKeyPath,
+        privateKeyText: clientKeyPair.privateKeyText,
+        publicKey: clientKeyPair.publicKey
+      },
+      hosts,
+      knownHostsPath,
+      standInCommand,
+      binDir,
+      env,
+      notes,
+      host,
+      sshOptsFor: node => [
+        '-F', '/dev/null',
+        '-o', 'StrictHostKeyChecking=yes',
+        '-o', `UserKnownHostsFile=${knownHostsPath}`,
+        '-o', 'GlobalKnownHostsFile=/dev/null',
+        '-o', 'BatchMode=yes',
+        '-o', 'IdentitiesOnly=yes',
+        '-o', 'ControlMaster=no',
+        '-o', 'ConnectTimeout=5',
+        '-i', privateKeyPath,
+        '-p', String(host(node).port)
+      ], // prettier-ignore
+      calls: () => readCalls(callsPath),
+      hostLog: async node => {
+        const text = await readFile(join(host(node).stateDir, 'log'), 'utf8').catch(() => '')
+        return text.split('\n').filter(line => line !== '')
+      },
+      setBehaviour: (node, behaviour) => setNodeBehaviour(scenarioPath, node, behaviour),
+      authorizeKey: line => appendFile(authorizedKeysPath, line.trim() + '\n'),
+      stop
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Public types of the sandbox fleet: local sshd "hosts", a fixture flake that
+ * points at them, and a deploy-rs stand-in that deploys to them for real over
+ * ssh. The scenario types are also the JSON contract with the stand-in
+ * (test-support/deploy-rs-stand-in/scenario.mjs reads the same shape).
+ */
+
+/** What the deploy-rs stand-in does when it deploys a node. */
+export type Behaviour =
+  /** deploys / dry-activates fine */
+  | 'ok'
+  /** `Failed to build profile on node N: N`, exit 1, nothing pushed */
+  | 'build-fails'
+  /** activation fails: `Failed to deploy profile to node N: ...`, exit 1; earlier
+   *  succeeded profiles are revoked unless `--rollback-succeeded false` */
+  | 'activation-fails'
+  /** magic rollback: `Deployment to node N failed, rolled back to previous generation`, exit 1 */
+  | 'rollback'
+  /** old deploy-rs: prints the rollback line but exits 0 */
+  | 'rollback-exit-0'
+  /** `Failed to get activation confirmation: Error waiting for confirmation event: Timeout elapsed for confirmation`, exit 1 */
+  | 'confirm-timeout'
+  /** hangs during activation with a live `ssh` child running a bounded sleep on the host */
+  | 'hang'
+  /** the stand-in SIGKILLs itself right after `Activating profile ...` */
+  | 'killed'
+  /** dry run: the host prints `Pre-switch checks failed`; deploy still says `Completed dry-activate!`, exit 0.
+   *  A real (non-dry) activation fails like 'activation-fails'. */
+  | 'dry-pre-switch-fails'
+  /** dry run: the host prints the incompatible `init` warning; still exit 0.
+   *  A real activation fails like 'activation-fails'. */
+  | 'dry-incompatible-init'
+  /** the host prints `floodBytes` of log lines during activation, then succeeds */
+  | 'flood'
+
+/** What `switch-to-configuration dry-activate` reports for a node. */
+export interface DryActivateChanges {
+  stop?: string[]
+  notStop?: string[]
+  restartSystemd?: boolean
+  reload?: string[]
+  restart?: string[]
+  start?: string[]
+}
+
+export type HostKind = 'sshd' | 'blackhole' | 'down'
+
+export interface FleetNodeSpec {
+  /** node name in the flake; may contain dots (`db.lan`) */
+  name: string
+  /** sshd (default): a real sshd; blackhole: accepts TCP and never speaks; down: nothing listens */
+  kind?: HostKind
+  behaviour?: Behaviour
+  /** profiles of the node, deployed in this order; default ['system'] */
+  profiles?: string[]
+  /** time spent on the host (a `sleep` in the remote command) per push and per activation */
+  hostCostMs?: number
+  /** bytes the 'flood' behaviour prints (default 1 MiB) */
+  floodBytes?: number
+  /** where the 'flood' behaviour prints: default 'both' (half on each) */
+  floodStream?: 'stdout' | 'stderr' | 'both'
+  /** what a dry activation of this node reports */
+  changes?: DryActivateChanges
+  /** `sshUser` in the flake: default the fleet's login user; null leaves it out */
+  sshUser?: string | null
+}
+
+export interface StartFleetOptions {
+  nodes: FleetNodeSpec[]
+  /** last octet of the first host's address 127.0.0.N (default 2) */
+  firstAddress?: number
+  /** first port tried; busy ports are skipped (default derived from the pid, 20000-29999) */
+  basePort?: number
+  /** extra public key lines authorized on every host, besides the fleet's client key */
+  authorizedKeys?: string[]
+}
+
+export interface FleetHost {
+  name: string
+  kind: HostKind
+  /** 127.0.0.N */
+  address: string
+  port: number
+  /** `[127.0.0.N]:PORT ssh-ed25519 AAAA...` (the real host key), null unless kind is sshd */
+  hostKeyLine: string | null
+  /** the host's state dir, FLEET_HOST_DIR of its remote commands (log, canaries) */
+  stateDir: string
+  /** pid of the host's sshd, null unless kind is sshd */
+  pid: number | null
+}
+
+export interface ClientKey {
+  privateKeyPath: string
+  privateKeyText: string
+  /** `ssh-ed25519 AAAA... comment` */
+  publicKey: string
+}
+
+/** One invocation of the stand-in `deploy` or of the `nix` wrapper, as logged. */
+export interface FleetCall {
+  tool: 'deploy' | 'nix'
+  argv: string[]
+  cwd: string
+  env?: { NIX_SSHOPTS?: string }
+}
+
+export interface Fleet {
+  /** temp dir (under os.tmpdir(), outside the repo) holding everything */
+  dir: string
+  /** the fixture flake: flake.nix with deploy.nodes only, no inputs */
+  flakeDir: string
+  /** user that logs in on the hosts (deployrs-fleet, or the current user as a fallback) */
+  loginUser: string
+  /** ed25519, unencrypted, authorized on every host */
+  clientKey: ClientKey
+  hosts: FleetHost[]
+  /** file with every sshd host's hostKeyLine */
+  knownHostsPath: string
+  /** argv prefix that runs the stand-in: [node, /abs/.../deploy.mjs] */
+  standInCommand: string[]
+  /** holds `deploy` (the stand-in) and `nix` (logs, then runs the real nix) — prepend to PATH */
+  binDir: string
+  /** env the stand-in and the wrappers read (scenario file, calls log); baked into binDir's scripts too */
+  env: Record<string, string>
+  /** things worth knowing about this fleet, e.g. that it fell back to the current user */
+  notes: string[]
+  /** the host of a node; throws for an unknown node */
+  host(node: string): FleetHost
+  /** ssh options that reach a node strictly (pinned host key, the client key, batch mode, its port) */
+  sshOptsFor(node: string): string[]
+  /** every stand-in / nix invocation so far, in order */
+  calls(): Promise<FleetCall[]>
+  /** what really happened on the node's host, e.g. ['push system /nix/store/...', 'activate system', 'confirm system'] */
+  hostLog(node: string): Promise<string[]>
+  /** changes a node's behaviour for the next stand-in runs */
+  setBehaviour(node: string, behaviour: Behaviour): Promise<void>
+  /** authorizes one more public key line on every host (takes effect on the next login) */
+  authorizeKey(publicKeyLine: string): Promise<void>
+  /** ends every process of the fleet by pid (sshds, remote commands, stand-in runs left behind), waits, removes dir */
+  stop(): Promise<void>
+}
+
+/** The scenario file the stand-in reads (env DEPLOY_RS_STAND_IN_SCENARIO). */
+export interface ScenarioFile {
+  nodes: Record<string, ScenarioNode>
+}
+
+export interface ScenarioNode {
+  behaviour: Behaviour
+  hostCostMs: number
+  floodBytes: number
+  floodStream: 'stdout' | 'stderr' | 'both'
+  changes: DryActivateChanges
+}
