@@ -13,6 +13,8 @@ const common = {
 
 export default {
   verbose: false,
+  // Each e2e file starts its own sandbox fleet; two cores, so two files at a time.
+  maxWorkers: 2,
   projects: [
     {
       ...common,
@@ -22,9 +24,7 @@ export default {
     {
       ...common,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts'],
-      // Each e2e file starts its own sandbox fleet; two cores, so two at a time.
-      maxWorkers: 2
+      testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts']
     }
   ]
 }

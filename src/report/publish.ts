@@ -47,7 +47,9 @@ async function commentOnPullRequest(input: ReportInput): Promise<void> {
     core.warning('pr-comment: github-token is empty, so no comment was written (on pull requests from forks there is no token with write access).')
     return
   }
-  const marker = commentMarker(environment.workflow, environment.job)
+  // Matrix legs share one job id: their targets tell their comments apart.
+  const targets = settings.targets === 'all' ? '' : `:${[...settings.targets].sort().join(',')}`
+  const marker = commentMarker(environment.workflow, `${environment.job}${targets}`)
   const body = renderComment(input.context, input.reports, { marker })
   try {
     const comment = await upsertPullRequestComment(github.getOctokit(settings.githubToken), {

@@ -21,7 +21,13 @@ export function shQuote(value) {
 
 const PRELUDE = [
   'set -u',
-  'D="${FLEET_HOST_DIR:?FLEET_HOST_DIR is not set: not a sandbox fleet host}"'
+  'D="${FLEET_HOST_DIR:?FLEET_HOST_DIR is not set: not a sandbox fleet host}"',
+  // Our parent is sshd's session process; it exits when the client goes away.
+  // It may linger as a zombie (where pid 1 does not reap), so look at its state.
+  'session_alive() {',
+  '  read -r s < "/proc/$PPID/stat" 2>/dev/null || return 1',
+  '  case "$s" in *") Z "* | *") X "*) return 1 ;; esac',
+  '}'
 ]
 
 /** @param {string} entry */
@@ -42,7 +48,7 @@ const script = lines => [...PRELUDE, ...lines].join('\n')
 
 /**
  * Loop until `condition` is false, at most `seconds`; also stop when the ssh
- * session is gone (sshd's session process, our parent, has exited).
+ * session is gone.
  * @param {string} condition @param {number} seconds @param {number} [interval]
  */
 function pollWhile(condition, seconds, interval = POLL_S) {
@@ -50,7 +56,7 @@ function pollWhile(condition, seconds, interval = POLL_S) {
   return [
     'i=0',
     `while ${condition} && [ "$i" -lt ${rounds} ]; do`,
-    '  kill -0 "$PPID" 2>/dev/null || exit 1',
+    '  session_alive || exit 1',
     `  sleep ${interval}`,
     '  i=$((i + 1))',
     'done'

@@ -56,6 +56,26 @@ function validate(nodes: FleetNodeSpec[], firstAddress: number): void {
   }
 }
 
+/** Client options that reach fleet hosts strictly and never touch ~/.ssh. */
+const STRICT_CLIENT_OPTIONS = (knownHostsPath: string): [string, string][] => [
+  ['StrictHostKeyChecking', 'yes'],
+  ['UserKnownHostsFile', knownHostsPath],
+  ['GlobalKnownHostsFile', '/dev/null'],
+  ['BatchMode', 'yes'],
+  ['IdentitiesOnly', 'yes'],
+  ['ControlMaster', 'no'], // multiplexing breaks magic rollback (deploy-rs #106)
+  ['ConnectTimeout', '5']
+]
+
+/** An ssh config with every host's port: `--ssh-opts "-F FILE"` then reaches any node. */
+function renderSshConfig(hosts: FleetHost[], knownHostsPath: string, keyPath: string): string {
+  const lines: string[] = []
+  for (const h of hosts) lines.push(`Host ${h.address}`, `  Port ${h.port}`)
+  lines.push('Host *', `  IdentityFile ${keyPath}`)
+  for (const [k, v] of STRICT_CLIENT_OPTIONS(knownHostsPath)) lines.push(`  ${k} ${v}`)
+  return lines.join('\n') + '\n'
+}
+
 interface RunningHost {
   host: FleetHost
   stop(): Promise<void>
@@ -186,6 +206,8 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
       knownHostsPath,
       hosts.flatMap(h => (h.hostKeyLine ? [h.hostKeyLine + '\n'] : [])).join('')
     )
+    const sshConfigPath = join(dir, 'ssh_config')
+    await writeFile(sshConfigPath, renderSshConfig(hosts, knownHostsPath, privateKeyPath))
 
     await writeFile(
       join(flakeDir, 'flake.nix'),
@@ -237,6 +259,7 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
       },
       hosts,
       knownHostsPath,
+      sshConfigPath,
       standInCommand,
       binDir,
       env,
@@ -244,13 +267,7 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
       host,
       sshOptsFor: node => [
         '-F', '/dev/null',
-        '-o', 'StrictHostKeyChecking=yes',
-        '-o', `UserKnownHostsFile=${knownHostsPath}`,
-        '-o', 'GlobalKnownHostsFile=/dev/null',
-        '-o', 'BatchMode=yes',
-        '-o', 'IdentitiesOnly=yes',
-        '-o', 'ControlMaster=no',
-        '-o', 'ConnectTimeout=5',
+        ...STRICT_CLIENT_OPTIONS(knownHostsPath).flatMap(([k, v]) => ['-o', `${k}=${v}`]),
         '-i', privateKeyPath,
         '-p', String(host(node).port)
       ], // prettier-ignore

@@ -116,6 +116,8 @@ export interface Fleet {
   hosts: FleetHost[]
   /** file with every sshd host's hostKeyLine */
   knownHostsPath: string
+  /** ssh config with each host's port, the client key and strict host keys: `--ssh-opts "-F FILE"` reaches any node */
+  sshConfigPath: string
   /** argv prefix that runs the stand-in: [node, /abs/.../deploy.mjs] */
   standInCommand: string[]
   /** holds `deploy` (the stand-in) and `nix` (logs, then runs the real nix) — prepend to PATH */
