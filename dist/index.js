@@ -33579,7 +33579,10 @@ function maskSecret(secret) {
     if (secret.trim() === '')
         return;
     core_setSecret(secret);
-    for (const line of secret.split(/\r?\n/)) {
+    const lines = secret.split(/\r?\n/);
+    if (lines.length === 1)
+        return;
+    for (const line of lines) {
         const trimmed = line.trim();
         // Armor lines like "-----END OPENSSH PRIVATE KEY-----" are public text; masking them hides nothing.
         if (trimmed.length >= 8 && !trimmed.startsWith('-----'))
@@ -39515,7 +39518,9 @@ function renderTable(ctx, results) {
         align.push(':--');
     }
     const rows = results.map(r => {
-        const profiles = r.profiles.slice(0, CAPS.profiles).map(p => codeSpan(capChars(p, CAPS.profile), { inTable: true }));
+        const profiles = r.profiles
+            .slice(0, CAPS.profiles)
+            .map(p => codeSpan(capChars(p, CAPS.profile), { inTable: true }));
         if (r.profiles.length > CAPS.profiles)
             profiles.push(`+${r.profiles.length - CAPS.profiles} more`);
         const row = [
@@ -39760,7 +39765,9 @@ function deploymentState(status) {
 /** GitHub's limit for a deployment (status) description. */
 const DESCRIPTION_MAX = 140;
 function describeFinish(status, error) {
-    const text = status === 'deployed' ? 'deploy-rs: deployed' : `deploy-rs: ${status}${error ? `: ${error}` : ''}`;
+    const text = status === 'deployed'
+        ? 'deploy-rs: deployed'
+        : `deploy-rs: ${status}${error ? `: ${error}` : ''}`;
     return capChars(markdown_oneLine(text), DESCRIPTION_MAX);
 }
 const deployments_PERMISSION_HINT = "The token needs `deployments: write` (add it to the job's `permissions`), or set `deployments: false`. The deploy itself is not affected.";
@@ -39925,7 +39932,10 @@ async function streamLines(path, start, end, skipFirst, onLine) {
         }
         pending = pending.slice(from);
         while (pending.length > MAX_LINE_CHARS) {
-            if (!skipping)
+            // A partial first line this long is worth showing: stop skipping after one piece.
+            if (skipping)
+                skipping = false;
+            else
                 onLine(pending.slice(0, MAX_LINE_CHARS));
             pending = pending.slice(MAX_LINE_CHARS);
         }
@@ -40089,7 +40099,9 @@ async function commentOnPullRequest(input) {
         warning('pr-comment: github-token is empty, so no comment was written (on pull requests from forks there is no token with write access).');
         return;
     }
-    const marker = commentMarker(environment.workflow, environment.job);
+    // Matrix legs share one job id: their targets tell their comments apart.
+    const targets = settings.targets === 'all' ? '' : `:${[...settings.targets].sort().join(',')}`;
+    const marker = commentMarker(environment.workflow, `${environment.job}${targets}`);
     const body = renderComment(input.context, input.reports, { marker });
     try {
         const comment = await upsertPullRequestComment(getOctokit(settings.githubToken), {

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync } from 'node:fs'
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startFleet, type Fleet } from '../../test-support/fleet/index.js'
 import { removeRunDirs } from '../../test-support/action/run-action.js'
@@ -33,7 +34,22 @@ const healthy = 'web, db.lan, cache'
 
 describe('push to main', () => {
   it('deploys every targeted node over ssh, reports each, and cleans up', async () => {
-    const run = await runOnFleet(fleet, { inputs: { targets: healthy }, eventName: 'push' })
+    // A user's ~/.ssh whose config would weaken host-key checking if the action read it.
+    const userSsh = {
+      config: 'Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n',
+      known_hosts: 'example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n',
+      authorized_keys: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me\n'
+    }
+    let sshDir = ''
+    const run = await runOnFleet(fleet, {
+      inputs: { targets: healthy },
+      eventName: 'push',
+      prepareHome: async home => {
+        sshDir = join(home, '.ssh')
+        await mkdir(sshDir, { mode: 0o700 })
+        for (const [file, text] of Object.entries(userSsh)) await writeFile(join(sshDir, file), text, { mode: 0o600 })
+      }
+    })
 
     expect(run.main.code).toBe(0)
     expect(statuses(run)).toEqual({ web: 'deployed', 'db.lan': 'deployed', cache: 'deployed' })
@@ -53,10 +69,14 @@ describe('push to main', () => {
     expect(deploys.slice(-3).some(c => c.argv.includes(`${fleet.flakeDir}#"db.lan"`))).toBe(true)
     // Summary: a row per node.
     for (const node of ['web', 'db.lan', 'cache']) expect(run.summary).toContain(`| ${node} |`)
-    // Post removed everything; ~/.ssh never created.
+    // Post removed everything; ~/.ssh exactly as it was.
     expect(run.post?.code).toBe(0)
     expect(await leftovers(run.runnerTemp)).toEqual([])
-    expect(existsSync(join(run.home, '.ssh'))).toBe(false)
+    expect((await readdir(sshDir)).sort()).toEqual(Object.keys(userSsh).sort())
+    for (const [file, text] of Object.entries(userSsh)) {
+      expect(await readFile(join(sshDir, file), 'utf8')).toBe(text)
+      expect((await stat(join(sshDir, file))).mode & 0o777).toBe(0o600)
+    }
   }, 90_000)
 })
 
@@ -122,6 +142,7 @@ describe('failures', () => {
     expect(JSON.parse(run.outputs.results)).toEqual([])
     expect(run.summary).toContain('nosuchnode')
     expect(await leftovers(run.runnerTemp)).toEqual([])
+    expect(existsSync(join(run.home, '.ssh'))).toBe(false)
   }, 60_000)
 
   it('keeps deploying the others when one node fails activation or is unreachable', async () => {

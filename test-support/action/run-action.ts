@@ -10,8 +10,10 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
-export const MAIN_ENTRY = join(PROJECT_ROOT, 'dist', 'index.js')
-export const POST_ENTRY = join(PROJECT_ROOT, 'dist', 'post', 'index.js')
+/** The bundle under test: dist/, or another build of it (env DEPLOY_RS_ACTION_DIST, e.g. a private build while dist/ is rebuilt). */
+export const DIST_DIR = process.env.DEPLOY_RS_ACTION_DIST || join(PROJECT_ROOT, 'dist')
+export const MAIN_ENTRY = join(DIST_DIR, 'index.js')
+export const POST_ENTRY = join(DIST_DIR, 'post', 'index.js')
 
 export interface ActionRunOptions {
   inputs: Record<string, string>
@@ -25,6 +27,8 @@ export interface ActionRunOptions {
   onStart?: (pid: number) => void
   /** Skip the post step. */
   skipPost?: boolean
+  /** Fills the run's HOME before the action starts (e.g. a ~/.ssh that must stay untouched). */
+  prepareHome?: (home: string) => Promise<void>
 }
 
 export interface StepRun {
@@ -58,6 +62,7 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
   const home = join(root, 'home')
   const workspace = join(root, 'workspace')
   await Promise.all([mkdir(runnerTemp), mkdir(home), mkdir(workspace)])
+  await options.prepareHome?.(home)
   const files = {
     output: join(root, 'github_output'),
     summary: join(root, 'step_summary'),
