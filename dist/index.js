@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5716);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6212);
 /** Entry point of the main step (action.yml `runs.main`). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5716:
+/***/ 6212:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30688,7 +30688,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir: io_util_readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -30804,7 +30804,7 @@ function tryGetExecutablePath(filePath, extensions) {
                     try {
                         const directory = external_path_namespaceObject.dirname(filePath);
                         const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
+                        for (const actualName of yield io_util_readdir(directory)) {
                             if (upperName === actualName.toUpperCase()) {
                                 filePath = external_path_namespaceObject.join(directory, actualName);
                                 break;
@@ -32181,6 +32181,45 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/commands/leftover-processes.ts
+
+/**
+ * Every process the main step starts carries this variable (set to its
+ * workspace), and so do their children (ssh, nix). If the main step was
+ * killed outright, the post step finds them by it and stops them.
+ */
+const WORKSPACE_MARKER = 'DEPLOY_RS_ACTION_WORKSPACE';
+/** Pids of live processes whose environment holds MARKER=workspace (Linux /proc; elsewhere none). */
+async function findMarkedProcesses(workspace, procDir = '/proc') {
+    const needle = `${WORKSPACE_MARKER}=${workspace}\0`;
+    const entries = await readdir(procDir).catch(() => []);
+    const found = [];
+    await Promise.all(entries
+        .filter(entry => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+        .map(async (entry) => {
+        const environ = await readFile(`${procDir}/${entry}/environ`, 'utf8').catch(() => '');
+        if (`${environ}\0`.includes(needle) || environ.includes(needle))
+            found.push(Number(entry));
+    }));
+    return found;
+}
+/** SIGKILLs the given pids, ignoring those that are gone; returns how many were signalled. */
+function killProcesses(pids) {
+    let killed = 0;
+    for (const pid of pids) {
+        try {
+            process.kill(pid, 'SIGKILL');
+            killed++;
+        }
+        catch {
+            // already gone
+        }
+    }
+    return killed;
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/commands/process.ts
@@ -32317,7 +32356,16 @@ const METADATA_TIMEOUT_MS = 2 * 60_000;
 function createNix(run = runCommand, nixProgram = 'nix') {
     return {
         async evalDeployNodes(flake, nixArgs) {
-            const argv = [nixProgram, ...NIX_FEATURES, 'eval', '--json', `${flake}#deploy`, '--apply', INVENTORY_EXPRESSION, ...nixArgs];
+            const argv = [
+                nixProgram,
+                ...NIX_FEATURES,
+                'eval',
+                '--json',
+                `${flake}#deploy`,
+                '--apply',
+                INVENTORY_EXPRESSION,
+                ...nixArgs
+            ];
             const result = await run(argv, { timeoutMs: EVAL_TIMEOUT_MS });
             if (result.code !== 0) {
                 const tail = lastLines(result.stderr, 30);
@@ -32337,7 +32385,11 @@ function createNix(run = runCommand, nixProgram = 'nix') {
             const outputTail = lastLines(`${result.stdout}\n${result.stderr}`, 60);
             if (result.code === 0)
                 return { ok: true, reason: null, outputTail };
-            return { ok: false, reason: `nix flake check failed: ${describeFailure(nixProgram, result, CHECK_TIMEOUT_MS)}`, outputTail };
+            return {
+                ok: false,
+                reason: `nix flake check failed: ${describeFailure(nixProgram, result, CHECK_TIMEOUT_MS)}`,
+                outputTail
+            };
         },
         async hasDeployRsInput(flake) {
             const argv = [nixProgram, ...NIX_FEATURES, 'flake', 'metadata', '--json', flake];
@@ -32376,7 +32428,12 @@ function createKeyscan(run = runCommand) {
             .map(line => line.trim())
             .filter(line => line !== '' && !line.startsWith('#'))
             .at(-1);
-        return { lines, problem: said ? `ssh-keyscan got no host key: ${said}` : 'ssh-keyscan got no host key (host down, filtered, or not an ssh server)' };
+        return {
+            lines,
+            problem: said
+                ? `ssh-keyscan got no host key: ${said}`
+                : 'ssh-keyscan got no host key (host down, filtered, or not an ssh server)'
+        };
     };
 }
 
@@ -32388,10 +32445,15 @@ const ASKPASS_VARIABLE = 'DEPLOY_RS_ACTION_KEY_PASSPHRASE';
 function createSshKeygen(run = runCommand) {
     return {
         async probe(keyPath) {
-            const result = await run(['ssh-keygen', '-y', '-P', '', '-f', keyPath], { timeoutMs: KEYGEN_TIMEOUT_MS });
+            const result = await run(['ssh-keygen', '-y', '-P', '', '-f', keyPath], {
+                timeoutMs: KEYGEN_TIMEOUT_MS
+            });
             const detail = firstLine(result.stderr);
             if (result.startError)
-                return { state: 'invalid', detail: 'ssh-keygen was not found on PATH (install openssh-client)' };
+                return {
+                    state: 'invalid',
+                    detail: 'ssh-keygen was not found on PATH (install openssh-client)'
+                };
             if (result.code === 0)
                 return { state: 'usable', detail: '' };
             if (/incorrect passphrase|passphrase/i.test(result.stderr))
@@ -32406,7 +32468,10 @@ function createSshKeygen(run = runCommand) {
                 DISPLAY: process.env.DISPLAY ?? ':0',
                 [ASKPASS_VARIABLE]: passphrase
             };
-            const result = await run(['ssh-keygen', '-p', '-N', '', '-f', keyPath], { timeoutMs: KEYGEN_TIMEOUT_MS, env });
+            const result = await run(['ssh-keygen', '-p', '-N', '', '-f', keyPath], {
+                timeoutMs: KEYGEN_TIMEOUT_MS,
+                env
+            });
             return { ok: result.code === 0, detail: firstLine(result.stderr) };
         }
     };
@@ -32457,14 +32522,31 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 
 const deploy_rs_NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+/** The deploy-rs command cannot be run at all: no node is started with it. */
+class DeployRsError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'DeployRsError';
+    }
+}
 /**
  * Picks the deploy-rs command: the user's, else `deploy` on PATH, else the
  * flake's own deploy-rs input (its activate-rs must match, upstream #100,
  * #235), else upstream master.
  */
 async function chooseDeployRs(configured, flake, nix, findOnPath = findExecutable) {
-    if (configured)
+    if (configured) {
+        // Checked once here, so a typo gives one clear error instead of a failure per node.
+        const program = configured[0];
+        const found = program.includes('/') ? isExecutable(program) : findOnPath(program) !== null;
+        if (!found) {
+            const where = program.includes('/')
+                ? 'does not exist or is not executable'
+                : 'was not found on PATH';
+            throw new DeployRsError(`deploy-rs: the command ${program} ${where}; set the deploy-rs input to a command that runs deploy-rs (e.g. 'deploy' or 'nix run github:serokell/deploy-rs --'), or leave it empty to detect one.`);
+        }
         return { argv: [...configured], reason: 'from the deploy-rs input', unpinned: false };
+    }
     const onPath = findOnPath('deploy');
     if (onPath)
         return { argv: ['deploy'], reason: `deploy on PATH (${onPath})`, unpinned: false };
@@ -32486,15 +32568,19 @@ function findExecutable(program, path = process.env.PATH ?? '') {
         if (!dir)
             continue;
         const candidate = (0,external_node_path_namespaceObject.join)(dir, program);
-        try {
-            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+        if (isExecutable(candidate))
             return candidate;
-        }
-        catch {
-            // not here
-        }
     }
     return null;
+}
+function isExecutable(file) {
+    try {
+        (0,external_node_fs_namespaceObject.accessSync)(file, external_node_fs_namespaceObject.constants.X_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/launcher.ts
@@ -33389,7 +33475,10 @@ async function deployNode(job, options) {
         timedOut,
         cancelled,
         node: node.name,
-        startError: exit.startError ? `could not start ${job.argv[0]}: ${exit.startError.message}` : null
+        timeoutMs: options.hostTimeoutMs,
+        startError: exit.startError
+            ? `could not start ${job.argv[0]}: ${exit.startError.message}`
+            : null
     });
     const result = {
         node: node.name,
@@ -33479,7 +33568,9 @@ function splitWords(text) {
 class InputError extends Error {
     problems;
     constructor(problems) {
-        super(problems.length === 1 ? problems[0] : `${problems.length} inputs are invalid:\n- ${problems.join('\n- ')}`);
+        super(problems.length === 1
+            ? problems[0]
+            : `${problems.length} inputs are invalid:\n- ${problems.join('\n- ')}`);
         this.problems = problems;
         this.name = 'InputError';
     }
@@ -33492,8 +33583,8 @@ const MANAGED_FLAGS = {
     '--skip-checks': 'skip-checks',
     '-s': 'skip-checks',
     '--ssh-user': 'ssh-user',
-    '--ssh-opts': 'ssh-config (or the node\'s sshOpts in the flake)',
-    '--hostname': 'the node\'s hostname in the flake (one --hostname would send every node to one host)',
+    '--ssh-opts': "ssh-config (or the node's sshOpts in the flake)",
+    '--hostname': "the node's hostname in the flake (one --hostname would send every node to one host)",
     '--interactive': 'nothing: a job has no terminal to answer prompts',
     '-i': 'nothing: a job has no terminal to answer prompts'
 };
@@ -33723,7 +33814,7 @@ function parseDeployRs(raw) {
     catch (error) {
         throw new Error(`deploy-rs: ${error.message} in ${describe(raw.trim())}; expected a command such as 'deploy' or 'nix run github:serokell/deploy-rs --'.`);
     }
-    if (words.length === 0 || words[0].startsWith('-')) {
+    if (words.length === 0 || words[0] === '' || words[0].startsWith('-')) {
         throw new Error(`deploy-rs: got ${describe(raw.trim())}; expected a command such as 'deploy' or 'nix run github:serokell/deploy-rs --'.`);
     }
     return words;
@@ -33770,10 +33861,12 @@ function parseParallel(raw) {
 function parseHostTimeout(raw) {
     const value = raw.trim() || '30';
     const minutes = Number(value);
-    if (!/^\d*\.?\d+$/.test(value) || !(minutes > 0) || minutes > 24 * 60) {
+    // Linear pattern: /^\d*\.?\d+$/ backtracks quadratically on long digit strings.
+    if (!/^(?:\d+(?:\.\d+)?|\.\d+)$/.test(value) || !(minutes > 0) || minutes > 24 * 60) {
         throw new Error(`host-timeout: got ${describe(value)}; expected minutes greater than 0 and at most 1440, fractions allowed (e.g. 30 or 0.5).`);
     }
-    return Math.round(minutes * 60_000);
+    // A tiny positive value must not round to 0 ms (an instant or disabled timer).
+    return Math.max(1, Math.round(minutes * 60_000));
 }
 function parseKeyscanTimeout(raw) {
     const value = raw.trim() || '10';
@@ -33819,7 +33912,7 @@ function parseInventory(json, flake) {
         if (profiles.length === 0) {
             throw new PlanError(`flake '${flake}': deploy.nodes.${JSON.stringify(name)} has no profiles`);
         }
-        const order = stringList(node.profilesOrder).filter(profile => profiles.includes(profile));
+        const order = [...new Set(stringList(node.profilesOrder))].filter(profile => profiles.includes(profile));
         nodes.push({
             name,
             hostname: node.hostname,
@@ -33834,7 +33927,9 @@ function parseInventory(json, flake) {
     return nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 function stringList(value) {
-    return Array.isArray(value) ? value.filter((item) => typeof item === 'string') : [];
+    return Array.isArray(value)
+        ? value.filter((item) => typeof item === 'string')
+        : [];
 }
 /** The port ssh would use, from the first -p or Port option (ssh keeps the first value it sees). */
 function sshPort(sshOpts) {
@@ -33894,7 +33989,11 @@ function resolveTargets(targets, inventory) {
         const node = byName.get(name);
         if (profiles === 'whole')
             return { ...node, targetProfiles: node.profiles, wholeNode: true };
-        return { ...node, targetProfiles: node.profiles.filter(profile => profiles.has(profile)), wholeNode: false };
+        return {
+            ...node,
+            targetProfiles: node.profiles.filter(profile => profiles.has(profile)),
+            wholeNode: false
+        };
     });
 }
 /** `node`, `node.profile`, `"a.b"` or `"a.b".profile`; a string is an error message. */
@@ -33937,8 +34036,12 @@ function unquote(text) {
     return text.length >= 2 && text.startsWith('"') && text.endsWith('"') ? text.slice(1, -1) : text;
 }
 function listNames(names) {
-    const shown = names.slice(0, MAX_LISTED).map(name => (/^[A-Za-z0-9._-]+$/.test(name) ? name : JSON.stringify(name)));
-    return names.length > MAX_LISTED ? `${shown.join(', ')} and ${names.length - MAX_LISTED} more` : shown.join(', ');
+    const shown = names
+        .slice(0, MAX_LISTED)
+        .map(name => (/^[A-Za-z0-9._-]+$/.test(name) ? name : JSON.stringify(name)));
+    return names.length > MAX_LISTED
+        ? `${shown.join(', ')} and ${names.length - MAX_LISTED} more`
+        : shown.join(', ');
 }
 
 ;// CONCATENATED MODULE: ./src/plan/plan.ts
@@ -33947,7 +34050,8 @@ function listNames(names) {
 
 /** One `nix eval` lists the nodes; targets are resolved against them before anything connects. */
 async function makePlan(settings, dryRun, nix) {
-    if (dryRun && settings.deployArgs.deploy.some(arg => arg.split('=')[0] === '--rollback-succeeded')) {
+    if (dryRun &&
+        settings.deployArgs.deploy.some(arg => arg.split('=')[0] === '--rollback-succeeded')) {
         throw new InputError([
             'deploy-args: --rollback-succeeded cannot be set on a dry run: the action passes --rollback-succeeded false so that a failed dry activation cannot roll back real generations.'
         ]);
@@ -38970,7 +39074,7 @@ function readRunEnvironment(env = process.env) {
     return {
         eventName: context.eventName ?? '',
         sha: pullRequest && typeof pullRequest.head?.sha === 'string'
-            ? (pullRequest.head.sha)
+            ? pullRequest.head.sha
             : (context.sha ?? ''),
         actor: context.actor ?? '',
         owner,
@@ -38992,7 +39096,9 @@ function resolveDryRun(setting, eventName) {
 function wantsPrComment(setting, env) {
     if (env.pullRequestNumber === null)
         return false;
-    return setting === 'auto' ? ['pull_request', 'pull_request_target'].includes(env.eventName) : setting;
+    return setting === 'auto'
+        ? ['pull_request', 'pull_request_target'].includes(env.eventName)
+        : setting;
 }
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
@@ -39387,7 +39493,58 @@ function closeOpenBlocks(markdown) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/report/log-excerpt.ts
+/**
+ * Log excerpts for the summary and the PR comment: the end of a node's log,
+ * without the noise that hides the failure.
+ *
+ * deploy-rs prints its plan as TOML before doing anything
+ * (`The following profiles are going to be deployed:` then `[node.profile]`,
+ * `user`, `ssh_user`, `path`, `hostname`, `ssh_opts`). The action's
+ * `ssh_opts` alone is a line of several hundred characters of temp paths,
+ * and the plan says nothing about why a node failed. An excerpt keeps the
+ * plan's header and its `[node.profile]` lines, and replaces the keys with
+ * one line saying what was left out. The full log is untouched.
+ */
+
+const PLAN_HEADER = /The following profiles are going to be deployed:\s*$/;
+const TOML_SECTION = /^\[.+\]$/;
+const TOML_KEY = /^([A-Za-z0-9_-]+) = /;
+/** The lines of a log with each deploy-rs plan shortened to its header and `[node.profile]` lines. */
+function condenseLog(lines) {
+    const out = [];
+    let marker = null;
+    for (let i = 0; i < lines.length; i++) {
+        out.push(lines[i]);
+        if (!PLAN_HEADER.test(cleanText(lines[i])))
+            continue;
+        const keys = [];
+        let dropped = 0;
+        let j = i + 1;
+        for (; j < lines.length; j++) {
+            const line = cleanText(lines[j]).trimEnd();
+            const key = TOML_KEY.exec(line);
+            if (TOML_SECTION.test(line))
+                out.push(lines[j]);
+            else if (key) {
+                dropped++;
+                if (!keys.includes(key[1]))
+                    keys.push(key[1]);
+            }
+            else if (line !== '')
+                break;
+        }
+        if (dropped > 0) {
+            marker = `… ${dropped} ${dropped === 1 ? 'line' : 'lines'} of the plan (${keys.slice(0, 8).join(', ')}) left out here; they are in the full log`;
+            out.push(marker);
+        }
+        i = j - 1;
+    }
+    return { lines: out, marker };
+}
+
 ;// CONCATENATED MODULE: ./src/report/sections.ts
+
 
 
 
@@ -39541,7 +39698,7 @@ const CHANGE_KINDS = ['stop', 'restart', 'start', 'reload'];
 function hasChanges(c) {
     return c.restartSystemd || CHANGE_KINDS.some(kind => c[kind].length > 0);
 }
-/** `restart 2 · start 1 · systemd` for the table. */
+/** `restart 2 · start 1 · restart systemd` for the table. */
 function changeCounts(r) {
     if (!isSuccess(r.status))
         return '—';
@@ -39552,7 +39709,7 @@ function changeCounts(r) {
         return 'no unit changes';
     const parts = CHANGE_KINDS.filter(kind => c[kind].length > 0).map(kind => `${kind} ${c[kind].length}`);
     if (c.restartSystemd)
-        parts.push('systemd');
+        parts.push('restart systemd');
     return parts.join(' · ');
 }
 function unitList(units) {
@@ -39560,36 +39717,59 @@ function unitList(units) {
     const more = units.length > CAPS.units ? ` and ${units.length - CAPS.units} more` : '';
     return `${shown.join(', ')}${more}`;
 }
+/** `**a**, **b** and 3 more`: node names for one summary line, at most `CAPS.units` of them. */
+function nodeList(results, describe) {
+    const shown = results
+        .slice(0, CAPS.units)
+        .map(r => `**${cell(r.node)}**${describe ? ` (${describe(r)})` : ''}`);
+    const more = results.length > CAPS.units ? ` and ${results.length - CAPS.units} more` : '';
+    return `${shown.join(', ')}${more}`;
+}
+/**
+ * The dry run's unit changes: a list item per node that would change
+ * something, then one line for the nodes that would change nothing and one
+ * for the nodes that have no list (their dry run did not succeed).
+ */
 function renderChanges(results, mode) {
     if (mode === 'none' || results.length === 0)
         return null;
-    const changed = results.filter(r => isSuccess(r.status) && r.changes && hasChanges(r.changes));
-    const items = results.map(r => {
+    const ok = results.filter(r => isSuccess(r.status));
+    const changed = ok.filter(r => r.changes && hasChanges(r.changes));
+    const unchanged = ok.filter(r => r.changes && !hasChanges(r.changes));
+    const unreported = ok.filter(r => !r.changes);
+    const failed = results.filter(r => !isSuccess(r.status));
+    const items = changed.map(r => {
         const name = `**${cell(r.node)}**`;
-        if (!isSuccess(r.status)) {
-            return `- ${name}: ${STATUS_SYMBOL[r.status]} ${r.status}${r.stage ? ` at ${r.stage}` : ''}, so there is no list of changes`;
-        }
-        const c = r.changes;
-        if (!c)
-            return `- ${name}: the dry activation reported no list of units`;
-        if (!hasChanges(c))
-            return `- ${name}: no unit changes`;
         if (mode === 'counts')
             return `- ${name}: ${changeCounts(r)}`;
+        const c = r.changes;
         const lines = CHANGE_KINDS.filter(kind => c[kind].length > 0).map(kind => `  - ${kind} ${unitList(c[kind])}`);
         if (c.restartSystemd)
             lines.push('  - restart systemd itself (`systemctl daemon-reexec`)');
         return [`- ${name} would:`, ...lines].join('\n');
     });
+    const lines = [];
+    if (unchanged.length > 0)
+        lines.push(`No unit changes: ${nodeList(unchanged)}.`);
+    if (unreported.length > 0) {
+        lines.push(`The dry activation reported no list of units: ${nodeList(unreported)}.`);
+    }
+    if (failed.length > 0) {
+        lines.push(`No list of changes, because the dry run did not succeed: ${nodeList(failed, r => `${STATUS_SYMBOL[r.status]} ${r.status}${r.stage ? ` at ${r.stage}` : ''}`)}.`);
+    }
     return [
         `### What would change (${changed.length} of ${results.length} ${results.length === 1 ? 'node' : 'nodes'})`,
-        items.join('\n')
-    ].join('\n\n');
+        items.join('\n'),
+        ...lines
+    ]
+        .filter(block => block !== '')
+        .join('\n\n');
 }
-function logParagraph(node, shown) {
+function logParagraph(node, shown, planShortened) {
     const size = node.logBytes > 0 ? ` (${formatBytes(node.logBytes)} in all)` : '';
+    const plan = planShortened ? ", deploy-rs's plan shortened" : '';
     if (shown > 0)
-        return `Last ${shown} ${shown === 1 ? 'line' : 'lines'} of the log${size}:`;
+        return `Last ${shown} ${shown === 1 ? 'line' : 'lines'} of the log${size}${plan}:`;
     if (node.logTail.length > 0)
         return `Log excerpt left out to keep this report small${size}.`;
     if (node.logFile === null)
@@ -39607,10 +39787,12 @@ function renderFailures(nodes, detail) {
     }
     const sections = failed.map(n => {
         const r = n.result;
-        const tail = detail.tailLines > 0 ? n.logTail.slice(-detail.tailLines) : [];
+        const excerpt = condenseLog(n.logTail);
+        const tail = detail.tailLines > 0 ? excerpt.lines.slice(-detail.tailLines) : [];
+        const planShortened = excerpt.marker !== null && tail.includes(excerpt.marker);
         const parts = [
             `<details>\n<summary>${STATUS_SYMBOL[r.status]} <strong>${htmlText(capChars(r.node, CAPS.name))}</strong> · ${htmlText(capChars(failureReason(r), CAPS.error))}</summary>`,
-            logParagraph(n, tail.length)
+            logParagraph(n, tail.length, planShortened)
         ];
         if (tail.length > 0)
             parts.push(`<pre>\n${preLines(tail, CAPS.logLine)}\n</pre>`);
@@ -39850,8 +40032,6 @@ function createDeploymentTracker(octokit, opts) {
     };
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./src/report/job-log.ts
 /**
  * At the end of a run, each node's full log in its own collapsible group of
@@ -40080,12 +40260,16 @@ async function publishReport(input) {
     const results = input.reports.map(report => report.result);
     await attempt('outputs', async () => writeOutputs(results, input.hosts));
     await attempt('job summary', async () => {
-        const markdown = input.planOnly && !input.context.runError ? renderPlanSummary(input.context, input.hosts) : renderSummary(input.context, input.reports);
+        const markdown = input.planOnly && !input.context.runError
+            ? renderPlanSummary(input.context, input.hosts)
+            : renderSummary(input.context, input.reports);
         await summary.addRaw(markdown).write();
     });
     if (input.planOnly)
         return;
-    await attempt('annotations', async () => annotateFailures(results));
+    // A run-level error is the step's one error annotation; nodes it skipped would only repeat it.
+    if (!input.context.runError)
+        await attempt('annotations', async () => annotateFailures(results));
     await attempt('log groups', () => printNodeLogs(input.reports));
     await attempt('pr-comment', () => commentOnPullRequest(input));
 }
@@ -40171,7 +40355,8 @@ function knownHostsName(host, port) {
  * hashed `|1|salt|hash`, or a `*`/`?` pattern); `@revoked` lines never pin.
  */
 function isPinned(lines, host, port) {
-    const name = knownHostsName(host, port);
+    // ssh lowercases the host name before it looks it up (and hashes it).
+    const name = knownHostsName(host.toLowerCase(), port);
     return lines.some(line => {
         const fields = line.trim().split(/\s+/);
         if (fields[0] === '@revoked')
@@ -40203,7 +40388,10 @@ function matchesHashed(entry, name) {
     return digest === hash;
 }
 function globMatch(pattern, name) {
-    const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const regex = pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.');
     return new RegExp(`^${regex}$`, 'i').test(name);
 }
 
@@ -40289,11 +40477,22 @@ function normaliseBlock(label, body) {
         .filter((line, index, all) => line !== '' || (index > 0 && isPemHeader(all[index - 1])));
     // A key pasted onto one line (newlines turned into spaces) has a single body line with blanks in it.
     if (lines.length === 1 && /\s/.test(lines[0]))
-        lines = lines[0].split(/\s+/);
+        lines = joinHeaderWords(lines[0].split(/\s+/));
     const headerEnd = lines.findLastIndex(isPemHeader);
     const headers = headerEnd === -1 ? [] : [...lines.slice(0, headerEnd + 1), ''];
     const base64 = lines.slice(headerEnd + 1).filter(line => line !== '');
     return [`-----BEGIN ${label}-----`, ...headers, ...base64, `-----END ${label}-----`, ''].join('\n');
+}
+/** In a one-line paste, `Proc-Type:` and its value became two words: put them back together. */
+function joinHeaderWords(words) {
+    const lines = [];
+    for (let i = 0; i < words.length; i++) {
+        if (/^[A-Za-z-]+:$/.test(words[i]) && i + 1 < words.length)
+            lines.push(`${words[i]} ${words[++i]}`);
+        else
+            lines.push(words[i]);
+    }
+    return lines;
 }
 function isPemHeader(line) {
     return line !== undefined && /^[A-Za-z-]+: /.test(line);
@@ -40382,7 +40581,9 @@ async function unlockKey(keyFile, number, count, passphrase, keygen, askpass) {
 }
 /** Writes known_hosts (0600). */
 async function writeKnownHosts(workspace, lines) {
-    await (0,promises_namespaceObject.writeFile)(workspace.knownHostsFile, lines.map(line => `${line}\n`).join(''), { mode: 0o600 });
+    await (0,promises_namespaceObject.writeFile)(workspace.knownHostsFile, lines.map(line => `${line}\n`).join(''), {
+        mode: 0o600
+    });
 }
 /**
  * Writes the ssh config every connection uses: the user's lines first (ssh
@@ -40496,8 +40697,14 @@ function workspacePath() {
 
 
 
+
 function defaultTools() {
-    return { nix: createNix(), keygen: createSshKeygen(), keyscan: createKeyscan(), launch: launchProcess };
+    return {
+        nix: createNix(),
+        keygen: createSshKeygen(),
+        keyscan: createKeyscan(),
+        launch: launchProcess
+    };
 }
 /** The main step: plan → ssh workspace → deploy → report. Fails the step when any node failed. */
 async function run(tools = defaultTools()) {
@@ -40547,7 +40754,14 @@ async function deploy(tools, cancelled) {
         runError: null,
         cancelled: false
     };
-    const outcome = { context, settings: null, environment, hosts: [], reports: [], planOnly: false };
+    const outcome = {
+        context,
+        settings: null,
+        environment,
+        hosts: [],
+        reports: [],
+        planOnly: false
+    };
     let settings;
     let plan;
     try {
@@ -40568,11 +40782,28 @@ async function deploy(tools, cancelled) {
     if (settings.planOnly)
         return outcome;
     const skipAll = (status, reason) => plan.nodes.map(node => notStarted(node, plan.dryRun, status, reason));
+    // Settled before keys, scans and checks: a command that cannot run fails the run at once.
+    let deployRs;
+    try {
+        deployRs = await chooseDeployRs(settings.deployRs, plan.flake, tools.nix);
+    }
+    catch (error) {
+        context.runError = expectedMessage(error);
+        outcome.reports = skipAll('skipped', `not started: ${context.runError}`);
+        return outcome;
+    }
+    ;
+    (deployRs.unpinned ? warning : info)(`deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`);
     let setup;
     try {
         const dir = newWorkspacePath(environment.runnerTemp);
         saveWorkspacePath(dir);
-        setup = await prepareSsh(dir, plan.nodes, settings, { keygen: tools.keygen, keyscan: tools.keyscan, mask: maskSecret, log: info });
+        setup = await prepareSsh(dir, plan.nodes, settings, {
+            keygen: tools.keygen,
+            keyscan: tools.keyscan,
+            mask: maskSecret,
+            log: info
+        });
     }
     catch (error) {
         context.runError = expectedMessage(error);
@@ -40592,8 +40823,6 @@ async function deploy(tools, cancelled) {
             return outcome;
         }
     }
-    const deployRs = await chooseDeployRs(settings.deployRs, plan.flake, tools.nix);
-    (deployRs.unpinned ? warning : info)(`deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`);
     const failedEarly = new Map();
     for (const node of plan.nodes) {
         const reason = setup.unreachable.get(node.name);
@@ -40622,7 +40851,8 @@ async function deploy(tools, cancelled) {
         hostTimeoutMs: settings.hostTimeoutMs,
         dryRun: plan.dryRun,
         logsDir: setup.workspace.logsDir,
-        env: process.env,
+        // The marker lets the post step find and stop these processes should this step be killed.
+        env: { ...process.env, [WORKSPACE_MARKER]: setup.workspace.dir },
         launch: tools.launch,
         abortSignal: cancelled,
         echo: line => process.stdout.write(`${line}\n`)
@@ -40645,7 +40875,8 @@ function expectedMessage(error) {
         error instanceof PlanError ||
         error instanceof NixError ||
         error instanceof KeyFormatError ||
-        error instanceof WorkspaceError) {
+        error instanceof WorkspaceError ||
+        error instanceof DeployRsError) {
         return error.message;
     }
     return `unexpected error: ${error instanceof Error ? error.message : String(error)}`;

@@ -22,14 +22,26 @@ const keepIndex = args.indexOf('--keep-summary')
 const keepDir = keepIndex === -1 ? null : args[keepIndex + 1]
 
 const healthy: FleetNodeSpec[] = [
-  { name: 'sleeper-service', hostCostMs: 300, changes: { restart: ['nginx.service'], reload: ['dbus.service'] } },
-  { name: 'grey-area', hostCostMs: 500, changes: { stop: ['old-app.service'], start: ['forgejo.service'], restartSystemd: true } },
+  {
+    name: 'sleeper-service',
+    hostCostMs: 300,
+    changes: { restart: ['nginx.service'], reload: ['dbus.service'] }
+  },
+  {
+    name: 'grey-area',
+    hostCostMs: 500,
+    changes: { stop: ['old-app.service'], start: ['forgejo.service'], restartSystemd: true }
+  },
   { name: 'reverse-proxy', hostCostMs: 200, changes: { restart: ['caddy.service'] } },
   { name: 'little-rascal', hostCostMs: 400 },
   { name: 'limiting-factor', hostCostMs: 300, changes: { reload: ['sshd.service'] } }
 ]
 const extra: FleetNodeSpec[] = [
-  { name: 'congenital-optimist', behaviour: pullRequest ? 'dry-pre-switch-fails' : 'rollback', hostCostMs: 200 },
+  {
+    name: 'congenital-optimist',
+    behaviour: pullRequest ? 'dry-pre-switch-fails' : 'rollback',
+    hostCostMs: 200
+  },
   { name: 'offline-pi', kind: 'down' }
 ]
 const nodes = mixed ? [...healthy, ...extra] : healthy
@@ -38,7 +50,9 @@ const fleet = await startFleet({ nodes })
 const api = await startFakeGitHub()
 let exitCode = 1
 try {
-  console.log(`Sandbox fleet: ${fleet.hosts.map(h => `${h.name}@${h.address}:${h.port}`).join(', ')}`)
+  console.log(
+    `Sandbox fleet: ${fleet.hosts.map(h => `${h.name}@${h.address}:${h.port}`).join(', ')}`
+  )
   console.log(`Flake: ${fleet.flakeDir}\n`)
   const run = await runAction({
     inputs: {
@@ -52,14 +66,23 @@ try {
     },
     eventName: pullRequest ? 'pull_request' : 'push',
     eventPayload: pullRequest
-      ? { pull_request: { number: 12, head: { sha: '0123456789abcdef0123456789abcdef01234567', repo: { full_name: 'octo/homelab' } } } }
+      ? {
+          pull_request: {
+            number: 12,
+            head: {
+              sha: '0123456789abcdef0123456789abcdef01234567',
+              repo: { full_name: 'octo/homelab' }
+            }
+          }
+        }
       : {},
     env: { ...fleet.env, PATH: `${fleet.binDir}:${process.env.PATH}`, GITHUB_API_URL: api.url }
   })
   console.log('──────── job log ────────')
   process.stdout.write(run.main.stdout)
   console.log('──────── outputs ────────')
-  for (const [name, value] of Object.entries(run.outputs)) console.log(`${name}: ${value.length > 300 ? `${value.slice(0, 300)}…` : value}`)
+  for (const [name, value] of Object.entries(run.outputs))
+    console.log(`${name}: ${value.length > 300 ? `${value.slice(0, 300)}…` : value}`)
   console.log('──────── job summary (Markdown) ────────')
   console.log(run.summary)
   const comment = api.requests.find(r => r.method === 'POST' && r.path.endsWith('/comments'))
@@ -70,9 +93,12 @@ try {
   if (keepDir) {
     await mkdir(keepDir, { recursive: true })
     await writeFile(join(keepDir, 'summary.md'), run.summary)
-    if (comment) await writeFile(join(keepDir, 'comment.md'), (comment.body as { body: string }).body)
+    if (comment)
+      await writeFile(join(keepDir, 'comment.md'), (comment.body as { body: string }).body)
   }
-  console.log(`Main step exit code ${run.main.code} (${mixed ? 'mixed run: failures expected' : 'expected 0'}), post step exit code ${run.post?.code}.`)
+  console.log(
+    `Main step exit code ${run.main.code} (${mixed ? 'mixed run: failures expected' : 'expected 0'}), post step exit code ${run.post?.code}.`
+  )
   exitCode = mixed ? (run.main.code === 1 ? 0 : 1) : (run.main.code ?? 1)
 } finally {
   await api.stop()

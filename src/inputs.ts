@@ -37,7 +37,11 @@ export interface Settings {
 /** Bad input: every problem found, each naming its input. */
 export class InputError extends Error {
   constructor(readonly problems: string[]) {
-    super(problems.length === 1 ? problems[0] : `${problems.length} inputs are invalid:\n- ${problems.join('\n- ')}`)
+    super(
+      problems.length === 1
+        ? problems[0]
+        : `${problems.length} inputs are invalid:\n- ${problems.join('\n- ')}`
+    )
     this.name = 'InputError'
   }
 }
@@ -53,8 +57,9 @@ const MANAGED_FLAGS: Record<string, string> = {
   '--skip-checks': 'skip-checks',
   '-s': 'skip-checks',
   '--ssh-user': 'ssh-user',
-  '--ssh-opts': 'ssh-config (or the node\'s sshOpts in the flake)',
-  '--hostname': 'the node\'s hostname in the flake (one --hostname would send every node to one host)',
+  '--ssh-opts': "ssh-config (or the node's sshOpts in the flake)",
+  '--hostname':
+    "the node's hostname in the flake (one --hostname would send every node to one host)",
   '--interactive': 'nothing: a job has no terminal to answer prompts',
   '-i': 'nothing: a job has no terminal to answer prompts'
 }
@@ -129,7 +134,10 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
     hostTimeoutMs: attempt(() => parseHostTimeout(getInput('host-timeout')), 30 * 60_000),
     keyscanTimeoutSeconds: attempt(() => parseKeyscanTimeout(getInput('keyscan-timeout')), 10),
     githubToken,
-    prComment: attempt(() => parseTristate('pr-comment', getInput('pr-comment')), 'auto' as Tristate),
+    prComment: attempt(
+      () => parseTristate('pr-comment', getInput('pr-comment')),
+      'auto' as Tristate
+    ),
     deployments: attempt(() => parseBoolean('deployments', getInput('deployments'), false), false),
     planOnly
   }
@@ -181,12 +189,16 @@ export function parseTargets(raw: string): 'all' | string[] {
   const words = splitTargetWords(raw)
   if (words.length === 0 || (words.length === 1 && words[0] === 'all')) return 'all'
   if (words.includes('all')) {
-    throw new Error(`targets: 'all' cannot be combined with node names; got ${describe(raw.trim())}.`)
+    throw new Error(
+      `targets: 'all' cannot be combined with node names; got ${describe(raw.trim())}.`
+    )
   }
   for (const word of words) {
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(word)) {
-      throw new Error(`targets: ${describe(word)} contains a control character; expected node or node.profile.`)
+      throw new Error(
+        `targets: ${describe(word)} contains a control character; expected node or node.profile.`
+      )
     }
   }
   return [...new Set(words)]
@@ -215,13 +227,19 @@ export function parseFlake(raw: string): string {
   const flake = raw.trim() || '.'
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(flake)) {
-    throw new Error(`flake: ${describe(flake)} contains a control character or newline; expected one flake reference such as . or github:owner/repo.`)
+    throw new Error(
+      `flake: ${describe(flake)} contains a control character or newline; expected one flake reference such as . or github:owner/repo.`
+    )
   }
   if (flake.startsWith('-')) {
-    throw new Error(`flake: ${describe(flake)} starts with '-'; expected a flake reference such as . or ./infra (write ./-dir for a directory named like an option).`)
+    throw new Error(
+      `flake: ${describe(flake)} starts with '-'; expected a flake reference such as . or ./infra (write ./-dir for a directory named like an option).`
+    )
   }
   if (flake.includes('#')) {
-    throw new Error(`flake: ${describe(flake)} contains '#'; give the flake alone (e.g. . or github:owner/repo) and put node names in targets.`)
+    throw new Error(
+      `flake: ${describe(flake)} contains '#'; give the flake alone (e.g. . or github:owner/repo) and put node names in targets.`
+    )
   }
   return flake
 }
@@ -250,7 +268,9 @@ export function parseSshUser(raw: string): string | null {
   const user = raw.trim()
   if (user === '') return null
   if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(user) || user.length > 64) {
-    throw new Error(`ssh-user: got ${describe(user)}; expected a user name of letters, digits, '.', '_' or '-' not starting with '-'.`)
+    throw new Error(
+      `ssh-user: got ${describe(user)}; expected a user name of letters, digits, '.', '_' or '-' not starting with '-'.`
+    )
   }
   return user
 }
@@ -265,7 +285,9 @@ export function parseSshConfig(raw: string): string[] {
       if (trimmed === '' || trimmed.startsWith('#')) return
       const match = /^([A-Za-z][A-Za-z0-9]*)(?:\s*=\s*|\s+)(\S.*)$/.exec(trimmed)
       if (!match) {
-        throw new Error(`ssh-config: line ${index + 1} is not an ssh_config line: ${describe(trimmed)}; expected 'Keyword value' such as 'ProxyJump bastion'.`)
+        throw new Error(
+          `ssh-config: line ${index + 1} is not an ssh_config line: ${describe(trimmed)}; expected 'Keyword value' such as 'ProxyJump bastion'.`
+        )
       }
       if (PROTECTED_SSH_OPTIONS.includes(match[1].toLowerCase())) {
         throw new Error(
@@ -283,10 +305,14 @@ export function parseDeployRs(raw: string): string[] | null {
   try {
     words = splitWords(raw)
   } catch (error) {
-    throw new Error(`deploy-rs: ${(error as Error).message} in ${describe(raw.trim())}; expected a command such as 'deploy' or 'nix run github:serokell/deploy-rs --'.`)
+    throw new Error(
+      `deploy-rs: ${(error as Error).message} in ${describe(raw.trim())}; expected a command such as 'deploy' or 'nix run github:serokell/deploy-rs --'.`
+    )
   }
-  if (words.length === 0 || words[0].startsWith('-')) {
-    throw new Error(`deploy-rs: got ${describe(raw.trim())}; expected a command such as 'deploy' or 'nix run github:serokell/deploy-rs --'.`)
+  if (words.length === 0 || words[0] === '' || words[0].startsWith('-')) {
+    throw new Error(
+      `deploy-rs: got ${describe(raw.trim())}; expected a command such as 'deploy' or 'nix run github:serokell/deploy-rs --'.`
+    )
   }
   return words
 }
@@ -305,7 +331,9 @@ export function parseDeployArgs(raw: string): { deploy: string[]; nix: string[] 
     const word = deploy[i]
     const flag = word.includes('=') ? word.slice(0, word.indexOf('=')) : word
     if (flag in MANAGED_FLAGS) {
-      throw new Error(`deploy-args: ${flag} is set by the action; use ${MANAGED_FLAGS[flag]} instead.`)
+      throw new Error(
+        `deploy-args: ${flag} is set by the action; use ${MANAGED_FLAGS[flag]} instead.`
+      )
     }
     if (!word.startsWith('-')) {
       throw new Error(
@@ -327,7 +355,9 @@ export function parseDeployArgs(raw: string): { deploy: string[]; nix: string[] 
 export function parseParallel(raw: string): number {
   const value = raw.trim() || '4'
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_PARALLEL) {
-    throw new Error(`parallel: got ${describe(value)}; expected a whole number from 1 to ${MAX_PARALLEL}.`)
+    throw new Error(
+      `parallel: got ${describe(value)}; expected a whole number from 1 to ${MAX_PARALLEL}.`
+    )
   }
   return Number(value)
 }
@@ -335,16 +365,22 @@ export function parseParallel(raw: string): number {
 export function parseHostTimeout(raw: string): number {
   const value = raw.trim() || '30'
   const minutes = Number(value)
-  if (!/^\d*\.?\d+$/.test(value) || !(minutes > 0) || minutes > 24 * 60) {
-    throw new Error(`host-timeout: got ${describe(value)}; expected minutes greater than 0 and at most 1440, fractions allowed (e.g. 30 or 0.5).`)
+  // Linear pattern: /^\d*\.?\d+$/ backtracks quadratically on long digit strings.
+  if (!/^(?:\d+(?:\.\d+)?|\.\d+)$/.test(value) || !(minutes > 0) || minutes > 24 * 60) {
+    throw new Error(
+      `host-timeout: got ${describe(value)}; expected minutes greater than 0 and at most 1440, fractions allowed (e.g. 30 or 0.5).`
+    )
   }
-  return Math.round(minutes * 60_000)
+  // A tiny positive value must not round to 0 ms (an instant or disabled timer).
+  return Math.max(1, Math.round(minutes * 60_000))
 }
 
 export function parseKeyscanTimeout(raw: string): number {
   const value = raw.trim() || '10'
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 300) {
-    throw new Error(`keyscan-timeout: got ${describe(value)}; expected whole seconds from 1 to 300.`)
+    throw new Error(
+      `keyscan-timeout: got ${describe(value)}; expected whole seconds from 1 to 300.`
+    )
   }
   return Number(value)
 }

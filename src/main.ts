@@ -1,9 +1,10 @@
 import * as core from '@actions/core'
+import { WORKSPACE_MARKER } from './commands/leftover-processes.js'
 import { createNix, NixError, type Nix } from './commands/nix.js'
 import { createKeyscan, type Keyscan } from './commands/ssh-keyscan.js'
 import { createSshKeygen, type SshKeygen } from './commands/ssh-keygen.js'
 import { deployArgv } from './deploy/command.js'
-import { chooseDeployRs } from './deploy/deploy-rs.js'
+import { chooseDeployRs, DeployRsError, type DeployRsChoice } from './deploy/deploy-rs.js'
 import { launchProcess, type Launcher } from './deploy/launcher.js'
 import { notStarted, runDeploys } from './deploy/runner.js'
 import { InputError, maskSecret, readSettings, type Settings } from './inputs.js'
@@ -27,7 +28,12 @@ export interface Tools {
 }
 
 export function defaultTools(): Tools {
-  return { nix: createNix(), keygen: createSshKeygen(), keyscan: createKeyscan(), launch: launchProcess }
+  return {
+    nix: createNix(),
+    keygen: createSshKeygen(),
+    keyscan: createKeyscan(),
+    launch: launchProcess
+  }
 }
 
 /** What a run produced, handed to the report whatever happened. */
@@ -58,11 +64,15 @@ export async function run(tools: Tools = defaultTools()): Promise<void> {
     } else if (outcome.context.cancelled) {
       core.setFailed('The job was cancelled; running and pending nodes were stopped.')
     } else if (failed.length > 0) {
-      core.setFailed(`${failed.length} of ${outcome.reports.length} node(s) did not succeed: ${failed.map(r => `${r.result.node} (${r.result.status})`).join(', ')}`)
+      core.setFailed(
+        `${failed.length} of ${outcome.reports.length} node(s) did not succeed: ${failed.map(r => `${r.result.node} (${r.result.status})`).join(', ')}`
+      )
     }
   } catch (error) {
     // Only a bug gets here: say so in one line, never as a bare stack trace.
-    core.setFailed(`deploy-rs-action failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`)
+    core.setFailed(
+      `deploy-rs-action failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`
+    )
     if (error instanceof Error && error.stack) core.debug(error.stack)
   } finally {
     process.off('SIGINT', onSignal)
@@ -84,7 +94,14 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     runError: null,
     cancelled: false
   }
-  const outcome: RunOutcome = { context, settings: null, environment, hosts: [], reports: [], planOnly: false }
+  const outcome: RunOutcome = {
+    context,
+    settings: null,
+    environment,
+    hosts: [],
+    reports: [],
+    planOnly: false
+  }
 
   let settings: Settings
   let plan: Plan
@@ -94,7 +111,9 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     outcome.planOnly = settings.planOnly
     context.flake = settings.flake
     context.dryRun = resolveDryRun(settings.dryRun, environment.eventName)
-    core.info(`Planning ${context.dryRun ? 'a dry run' : 'a deploy'} of flake ${settings.flake} (event ${environment.eventName || 'unknown'})`)
+    core.info(
+      `Planning ${context.dryRun ? 'a dry run' : 'a deploy'} of flake ${settings.flake} (event ${environment.eventName || 'unknown'})`
+    )
     plan = await makePlan(settings, context.dryRun, tools.nix)
   } catch (error) {
     context.runError = expectedMessage(error)
@@ -107,11 +126,29 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
   const skipAll = (status: 'skipped' | 'cancelled', reason: string): NodeReport[] =>
     plan.nodes.map(node => notStarted(node, plan.dryRun, status, reason))
 
+  // Settled before keys, scans and checks: a command that cannot run fails the run at once.
+  let deployRs: DeployRsChoice
+  try {
+    deployRs = await chooseDeployRs(settings.deployRs, plan.flake, tools.nix)
+  } catch (error) {
+    context.runError = expectedMessage(error)
+    outcome.reports = skipAll('skipped', `not started: ${context.runError}`)
+    return outcome
+  }
+  ;(deployRs.unpinned ? core.warning : core.info)(
+    `deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`
+  )
+
   let setup: Awaited<ReturnType<typeof prepareSsh>>
   try {
     const dir = newWorkspacePath(environment.runnerTemp)
     saveWorkspacePath(dir)
-    setup = await prepareSsh(dir, plan.nodes, settings, { keygen: tools.keygen, keyscan: tools.keyscan, mask: maskSecret, log: core.info })
+    setup = await prepareSsh(dir, plan.nodes, settings, {
+      keygen: tools.keygen,
+      keyscan: tools.keyscan,
+      mask: maskSecret,
+      log: core.info
+    })
   } catch (error) {
     context.runError = expectedMessage(error)
     outcome.reports = skipAll('skipped', `not started: ${context.runError}`)
@@ -130,13 +167,11 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     }
   }
 
-  const deployRs = await chooseDeployRs(settings.deployRs, plan.flake, tools.nix)
-  ;(deployRs.unpinned ? core.warning : core.info)(`deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`)
-
   const failedEarly = new Map<string, NodeReport>()
   for (const node of plan.nodes) {
     const reason = setup.unreachable.get(node.name)
-    if (reason) failedEarly.set(node.name, notStarted(node, plan.dryRun, 'unreachable', reason, 'keyscan'))
+    if (reason)
+      failedEarly.set(node.name, notStarted(node, plan.dryRun, 'unreachable', reason, 'keyscan'))
   }
   const jobs = plan.nodes
     .filter(node => !failedEarly.has(node.name))
@@ -160,7 +195,8 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     hostTimeoutMs: settings.hostTimeoutMs,
     dryRun: plan.dryRun,
     logsDir: setup.workspace.logsDir,
-    env: process.env,
+    // The marker lets the post step find and stop these processes should this step be killed.
+    env: { ...process.env, [WORKSPACE_MARKER]: setup.workspace.dir },
     launch: tools.launch,
     abortSignal: cancelled,
     echo: line => process.stdout.write(`${line}\n`)
@@ -170,7 +206,12 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     node =>
       failedEarly.get(node.name) ??
       byNode.get(node.name) ??
-      notStarted(node, plan.dryRun, 'skipped', 'not started: fail-fast stopped the run after an earlier node failed')
+      notStarted(
+        node,
+        plan.dryRun,
+        'skipped',
+        'not started: fail-fast stopped the run after an earlier node failed'
+      )
   )
   context.cancelled = cancelled.aborted
   return outcome
@@ -192,7 +233,8 @@ function expectedMessage(error: unknown): string {
     error instanceof PlanError ||
     error instanceof NixError ||
     error instanceof KeyFormatError ||
-    error instanceof WorkspaceError
+    error instanceof WorkspaceError ||
+    error instanceof DeployRsError
   ) {
     return error.message
   }

@@ -27,19 +27,20 @@ export function readRunEnvironment(env: NodeJS.ProcessEnv = process.env): RunEnv
   const serverUrl = context.serverUrl || 'https://github.com'
   const repositoryUrl = owner && repo ? `${serverUrl}/${owner}/${repo}` : null
   const pullRequest = context.payload.pull_request as
-    | { number?: number; head?: { repo?: { full_name?: string } } }
-    | undefined
+    { number?: number; head?: { repo?: { full_name?: string } } } | undefined
   const headRepo = pullRequest?.head?.repo?.full_name
   return {
     eventName: context.eventName ?? '',
-    sha: pullRequest && typeof (pullRequest as { head?: { sha?: string } }).head?.sha === 'string'
-      ? ((pullRequest as { head: { sha: string } }).head.sha)
-      : (context.sha ?? ''),
+    sha:
+      pullRequest && typeof (pullRequest as { head?: { sha?: string } }).head?.sha === 'string'
+        ? (pullRequest as { head: { sha: string } }).head.sha
+        : (context.sha ?? ''),
     actor: context.actor ?? '',
     owner,
     repo,
     repositoryUrl,
-    runUrl: repositoryUrl && context.runId ? `${repositoryUrl}/actions/runs/${context.runId}` : null,
+    runUrl:
+      repositoryUrl && context.runId ? `${repositoryUrl}/actions/runs/${context.runId}` : null,
     pullRequestNumber: typeof pullRequest?.number === 'number' ? pullRequest.number : null,
     fromFork: headRepo !== undefined && headRepo !== repository,
     workflow: context.workflow ?? '',
@@ -56,5 +57,7 @@ export function resolveDryRun(setting: boolean | 'auto', eventName: string): boo
 /** pr-comment: auto means comment on pull request events. */
 export function wantsPrComment(setting: boolean | 'auto', env: RunEnvironment): boolean {
   if (env.pullRequestNumber === null) return false
-  return setting === 'auto' ? ['pull_request', 'pull_request_target'].includes(env.eventName) : setting
+  return setting === 'auto'
+    ? ['pull_request', 'pull_request_target'].includes(env.eventName)
+    : setting
 }

@@ -17,7 +17,11 @@ beforeAll(async () => {
   fleet = await startFleet({
     nodes: [
       { name: 'web', changes: { restart: ['nginx.service'], start: ['new.service'] } },
-      { name: 'db.lan', profiles: ['system', 'backup'], changes: { stop: ['postgresql.service'], restartSystemd: true } },
+      {
+        name: 'db.lan',
+        profiles: ['system', 'backup'],
+        changes: { stop: ['postgresql.service'], restartSystemd: true }
+      },
       { name: 'cache' },
       { name: 'broken', behaviour: 'activation-fails' },
       { name: 'offline', kind: 'down' }
@@ -37,8 +41,10 @@ describe('push to main', () => {
     // A user's ~/.ssh whose config would weaken host-key checking if the action read it.
     const userSsh = {
       config: 'Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n',
-      known_hosts: 'example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n',
-      authorized_keys: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me\n'
+      known_hosts:
+        'example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n',
+      authorized_keys:
+        'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me\n'
     }
     let sshDir = ''
     const run = await runOnFleet(fleet, {
@@ -47,7 +53,8 @@ describe('push to main', () => {
       prepareHome: async home => {
         sshDir = join(home, '.ssh')
         await mkdir(sshDir, { mode: 0o700 })
-        for (const [file, text] of Object.entries(userSsh)) await writeFile(join(sshDir, file), text, { mode: 0o600 })
+        for (const [file, text] of Object.entries(userSsh))
+          await writeFile(join(sshDir, file), text, { mode: 0o600 })
       }
     })
 
@@ -57,10 +64,25 @@ describe('push to main', () => {
     expect(JSON.parse(run.outputs.succeeded)).toEqual(['web', 'db.lan', 'cache'])
     expect(JSON.parse(run.outputs.failed)).toEqual([])
     const db = run.results.find(r => r.node === 'db.lan')
-    expect(db).toMatchObject({ hostname: fleet.host('db.lan').address, profiles: ['system', 'backup'], stage: null, exitCode: 0, dryRun: false, changes: null, error: null })
+    expect(db).toMatchObject({
+      hostname: fleet.host('db.lan').address,
+      profiles: ['system', 'backup'],
+      stage: null,
+      exitCode: 0,
+      dryRun: false,
+      changes: null,
+      error: null
+    })
     // Really activated and confirmed on the hosts, every profile.
-    expect(await fleet.hostLog('web')).toEqual(expect.arrayContaining([expect.stringMatching(/^activate system/), expect.stringMatching(/^confirm system/)]))
-    expect((await fleet.hostLog('db.lan')).filter(line => line.startsWith('activate'))).toHaveLength(2)
+    expect(await fleet.hostLog('web')).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^activate system/),
+        expect.stringMatching(/^confirm system/)
+      ])
+    )
+    expect(
+      (await fleet.hostLog('db.lan')).filter(line => line.startsWith('activate'))
+    ).toHaveLength(2)
     // One deploy-rs per node, checks once for the run, --skip-checks on every call.
     const calls = await fleet.calls()
     const deploys = calls.filter(c => c.tool === 'deploy' && calls.indexOf(c) >= 0)
@@ -98,9 +120,16 @@ describe('workflow_dispatch with one chosen node', () => {
 
   it('deploys a single profile with node.profile', async () => {
     const before = await fleet.hostLog('db.lan')
-    const run = await runOnFleet(fleet, { inputs: { targets: '"db.lan".backup' }, eventName: 'workflow_dispatch' })
+    const run = await runOnFleet(fleet, {
+      inputs: { targets: '"db.lan".backup' },
+      eventName: 'workflow_dispatch'
+    })
     expect(run.main.code).toBe(0)
-    expect(run.results[0]).toMatchObject({ node: 'db.lan', profiles: ['backup'], status: 'deployed' })
+    expect(run.results[0]).toMatchObject({
+      node: 'db.lan',
+      profiles: ['backup'],
+      status: 'deployed'
+    })
     const added = (await fleet.hostLog('db.lan')).slice(before.length)
     expect(added.some(line => line.startsWith('activate backup'))).toBe(true)
     expect(added.some(line => line.startsWith('activate system'))).toBe(false)
@@ -113,7 +142,15 @@ describe('pull request', () => {
     const run = await runOnFleet(fleet, {
       inputs: { targets: healthy, 'pr-comment': 'false' },
       eventName: 'pull_request',
-      eventPayload: { pull_request: { number: 5, head: { sha: 'feedfacefeedfacefeedfacefeedfacefeedface', repo: { full_name: 'octo/homelab' } } } }
+      eventPayload: {
+        pull_request: {
+          number: 5,
+          head: {
+            sha: 'feedfacefeedfacefeedfacefeedfacefeedface',
+            repo: { full_name: 'octo/homelab' }
+          }
+        }
+      }
     })
     expect(run.main.code).toBe(0)
     expect(statuses(run)).toEqual({ web: 'dry-run', 'db.lan': 'dry-run', cache: 'dry-run' })
@@ -123,10 +160,23 @@ describe('pull request', () => {
       expect(added.some(line => /^(activate|confirm)/.test(line))).toBe(false)
     }
     const web = run.results.find(r => r.node === 'web')
-    expect(web).toMatchObject({ dryRun: true, changes: { restart: ['nginx.service'], start: ['new.service'], stop: [], reload: [], restartSystemd: false } })
-    expect(run.results.find(r => r.node === 'db.lan')?.changes).toMatchObject({ stop: ['postgresql.service'], restartSystemd: true })
+    expect(web).toMatchObject({
+      dryRun: true,
+      changes: {
+        restart: ['nginx.service'],
+        start: ['new.service'],
+        stop: [],
+        reload: [],
+        restartSystemd: false
+      }
+    })
+    expect(run.results.find(r => r.node === 'db.lan')?.changes).toMatchObject({
+      stop: ['postgresql.service'],
+      restartSystemd: true
+    })
     const calls = (await fleet.calls()).filter(c => c.tool === 'deploy').slice(-3)
-    for (const call of calls) expect(call.argv.join(' ')).toContain('--dry-activate --rollback-succeeded false')
+    for (const call of calls)
+      expect(call.argv.join(' ')).toContain('--dry-activate --rollback-succeeded false')
     expect(run.summary).toContain('nginx.service')
   }, 60_000)
 })
@@ -136,7 +186,9 @@ describe('failures', () => {
     const callsBefore = (await fleet.calls()).filter(c => c.tool === 'deploy').length
     const run = await runOnFleet(fleet, { inputs: { targets: 'web, nosuchnode' } })
     expect(run.main.code).toBe(1)
-    expect(run.main.stdout).toMatch(/::error::.*"nosuchnode" is not a node of the flake.*The nodes are: broken, cache, db\.lan, offline, web/)
+    expect(run.main.stdout).toMatch(
+      /::error::.*"nosuchnode" is not a node of the flake.*The nodes are: broken, cache, db\.lan, offline, web/
+    )
     expect(run.main.stdout).not.toMatch(/\n\s+at /) // no stack trace
     expect((await fleet.calls()).filter(c => c.tool === 'deploy').length).toBe(callsBefore)
     expect(JSON.parse(run.outputs.results)).toEqual([])
@@ -148,19 +200,33 @@ describe('failures', () => {
   it('keeps deploying the others when one node fails activation or is unreachable', async () => {
     const run = await runOnFleet(fleet, { inputs: { targets: 'web, broken, offline, cache' } })
     expect(run.main.code).toBe(1)
-    expect(statuses(run)).toEqual({ web: 'deployed', broken: 'failed', offline: 'unreachable', cache: 'deployed' })
+    expect(statuses(run)).toEqual({
+      web: 'deployed',
+      broken: 'failed',
+      offline: 'unreachable',
+      cache: 'deployed'
+    })
     const offline = run.results.find(r => r.node === 'offline')
     expect(offline).toMatchObject({ stage: 'keyscan', exitCode: null })
     expect(String(offline?.error)).toMatch(/no host key/)
-    expect(run.results.find(r => r.node === 'broken')).toMatchObject({ stage: 'activate', exitCode: 1 })
+    expect(run.results.find(r => r.node === 'broken')).toMatchObject({
+      stage: 'activate',
+      exitCode: 1
+    })
     expect(JSON.parse(run.outputs.failed)).toEqual(['broken', 'offline'])
     expect(run.main.stdout).toMatch(/::error title=broken::/)
-    expect(run.main.stdout).toMatch(/::error::2 of 4 node\(s\) did not succeed: broken \(failed\), offline \(unreachable\)/)
+    expect(run.main.stdout).toMatch(
+      /::error::2 of 4 node\(s\) did not succeed: broken \(failed\), offline \(unreachable\)/
+    )
     expect(run.summary).toMatch(/<details>[\s\S]*broken[\s\S]*<\/details>/)
   }, 90_000)
 
   it('fails a host whose pinned key does not match, without scanning it', async () => {
-    const otherHost = fleet.hosts.find(h => h.name === 'cache')?.hostKeyLine?.split(' ').slice(1).join(' ')
+    const otherHost = fleet.hosts
+      .find(h => h.name === 'cache')
+      ?.hostKeyLine?.split(' ')
+      .slice(1)
+      .join(' ')
     const web = fleet.host('web')
     const wrongPin = `[${web.address}]:${web.port} ${otherHost}`
     const run = await runOnFleet(fleet, { inputs: { targets: 'web', 'known-hosts': wrongPin } })
@@ -180,7 +246,9 @@ describe('failures', () => {
 
   it('deploys with pinned host keys only', async () => {
     const pins = fleet.hosts.flatMap(h => (h.hostKeyLine ? [h.hostKeyLine] : [])).join('\n')
-    const run = await runOnFleet(fleet, { inputs: { targets: 'web', 'known-hosts': pins, 'ssh-keyscan': 'false' } })
+    const run = await runOnFleet(fleet, {
+      inputs: { targets: 'web', 'known-hosts': pins, 'ssh-keyscan': 'false' }
+    })
     expect(run.main.code).toBe(0)
     expect(statuses(run)).toEqual({ web: 'deployed' })
   }, 60_000)

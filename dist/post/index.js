@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 268:
+/***/ 178:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31324,10 +31324,47 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/commands/leftover-processes.ts
+
+/**
+ * Every process the main step starts carries this variable (set to its
+ * workspace), and so do their children (ssh, nix). If the main step was
+ * killed outright, the post step finds them by it and stops them.
+ */
+const WORKSPACE_MARKER = 'DEPLOY_RS_ACTION_WORKSPACE';
+/** Pids of live processes whose environment holds MARKER=workspace (Linux /proc; elsewhere none). */
+async function findMarkedProcesses(workspace, procDir = '/proc') {
+    const needle = `${WORKSPACE_MARKER}=${workspace}\0`;
+    const entries = await (0,promises_namespaceObject.readdir)(procDir).catch(() => []);
+    const found = [];
+    await Promise.all(entries
+        .filter(entry => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+        .map(async (entry) => {
+        const environ = await (0,promises_namespaceObject.readFile)(`${procDir}/${entry}/environ`, 'utf8').catch(() => '');
+        if (`${environ}\0`.includes(needle) || environ.includes(needle))
+            found.push(Number(entry));
+    }));
+    return found;
+}
+/** SIGKILLs the given pids, ignoring those that are gone; returns how many were signalled. */
+function killProcesses(pids) {
+    let killed = 0;
+    for (const pid of pids) {
+        try {
+            process.kill(pid, 'SIGKILL');
+            killed++;
+        }
+        catch {
+            // already gone
+        }
+    }
+    return killed;
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
@@ -31446,10 +31483,15 @@ const ssh_keygen_ASKPASS_VARIABLE = 'DEPLOY_RS_ACTION_KEY_PASSPHRASE';
 function createSshKeygen(run = runCommand) {
     return {
         async probe(keyPath) {
-            const result = await run(['ssh-keygen', '-y', '-P', '', '-f', keyPath], { timeoutMs: KEYGEN_TIMEOUT_MS });
+            const result = await run(['ssh-keygen', '-y', '-P', '', '-f', keyPath], {
+                timeoutMs: KEYGEN_TIMEOUT_MS
+            });
             const detail = firstLine(result.stderr);
             if (result.startError)
-                return { state: 'invalid', detail: 'ssh-keygen was not found on PATH (install openssh-client)' };
+                return {
+                    state: 'invalid',
+                    detail: 'ssh-keygen was not found on PATH (install openssh-client)'
+                };
             if (result.code === 0)
                 return { state: 'usable', detail: '' };
             if (/incorrect passphrase|passphrase/i.test(result.stderr))
@@ -31464,7 +31506,10 @@ function createSshKeygen(run = runCommand) {
                 DISPLAY: process.env.DISPLAY ?? ':0',
                 [ssh_keygen_ASKPASS_VARIABLE]: passphrase
             };
-            const result = await run(['ssh-keygen', '-p', '-N', '', '-f', keyPath], { timeoutMs: KEYGEN_TIMEOUT_MS, env });
+            const result = await run(['ssh-keygen', '-p', '-N', '', '-f', keyPath], {
+                timeoutMs: KEYGEN_TIMEOUT_MS,
+                env
+            });
             return { ok: result.code === 0, detail: firstLine(result.stderr) };
         }
     };
@@ -31515,11 +31560,22 @@ function normaliseBlock(label, body) {
         .filter((line, index, all) => line !== '' || (index > 0 && isPemHeader(all[index - 1])));
     // A key pasted onto one line (newlines turned into spaces) has a single body line with blanks in it.
     if (lines.length === 1 && /\s/.test(lines[0]))
-        lines = lines[0].split(/\s+/);
+        lines = joinHeaderWords(lines[0].split(/\s+/));
     const headerEnd = lines.findLastIndex(isPemHeader);
     const headers = headerEnd === -1 ? [] : [...lines.slice(0, headerEnd + 1), ''];
     const base64 = lines.slice(headerEnd + 1).filter(line => line !== '');
     return [`-----BEGIN ${label}-----`, ...headers, ...base64, `-----END ${label}-----`, ''].join('\n');
+}
+/** In a one-line paste, `Proc-Type:` and its value became two words: put them back together. */
+function joinHeaderWords(words) {
+    const lines = [];
+    for (let i = 0; i < words.length; i++) {
+        if (/^[A-Za-z-]+:$/.test(words[i]) && i + 1 < words.length)
+            lines.push(`${words[i]} ${words[++i]}`);
+        else
+            lines.push(words[i]);
+    }
+    return lines;
 }
 function isPemHeader(line) {
     return line !== undefined && /^[A-Za-z-]+: /.test(line);
@@ -31608,7 +31664,9 @@ async function unlockKey(keyFile, number, count, passphrase, keygen, askpass) {
 }
 /** Writes known_hosts (0600). */
 async function writeKnownHosts(workspace, lines) {
-    await writeFile(workspace.knownHostsFile, lines.map(line => `${line}\n`).join(''), { mode: 0o600 });
+    await writeFile(workspace.knownHostsFile, lines.map(line => `${line}\n`).join(''), {
+        mode: 0o600
+    });
 }
 /**
  * Writes the ssh config every connection uses: the user's lines first (ssh
@@ -31682,20 +31740,28 @@ function workspacePath() {
 
 
 
-/** Removes the keys, known_hosts, ssh config and logs. Only ever warns: cleanup never fails a job. */
+
+/**
+ * Stops anything the main step left running (it may have been killed
+ * outright) and removes the keys, known_hosts, ssh config and logs.
+ * Only ever warns: cleanup never fails a job.
+ */
 async function cleanup(dir = workspacePath()) {
     if (!dir) {
         info('Nothing to clean up: the main step created no workspace.');
         return;
     }
     try {
+        const stopped = killProcesses(await findMarkedProcesses(dir));
+        if (stopped > 0)
+            warning(`Stopped ${stopped} process(es) the main step left running (ssh, nix or deploy-rs).`);
         if (await removeWorkspace(dir))
             info(`Removed ${dir} (keys, known_hosts, ssh config, logs).`);
         else
             warning(`Not removing ${dir}: it is not a deploy-rs-action workspace.`);
     }
     catch (error) {
-        warning(`Could not remove ${dir}: ${error instanceof Error ? error.message : String(error)}`);
+        warning(`Could not clean up ${dir}: ${error instanceof Error ? error.message : String(error)}`);
     }
 }
 
@@ -31706,7 +31772,7 @@ async function cleanup(dir = workspacePath()) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(268);
+/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(178);
 /** Entry point of the post step (action.yml `runs.post`): removes the workspace, whatever happened. */
 
 await (0,_cleanup_js__WEBPACK_IMPORTED_MODULE_0__/* .cleanup */ .t)();

@@ -38,7 +38,11 @@ export interface FlakeCheckResult {
 export interface Nix {
   /** `nix eval --json FLAKE#deploy --apply ...`: the raw JSON of every node. */
   evalDeployNodes(flake: string, nixArgs: readonly string[]): Promise<unknown>
-  flakeCheck(flake: string, nixArgs: readonly string[], abortSignal?: AbortSignal): Promise<FlakeCheckResult>
+  flakeCheck(
+    flake: string,
+    nixArgs: readonly string[],
+    abortSignal?: AbortSignal
+  ): Promise<FlakeCheckResult>
   /** True when the flake's lock file has a root input named deploy-rs. */
   hasDeployRsInput(flake: string): Promise<boolean>
 }
@@ -50,7 +54,16 @@ const METADATA_TIMEOUT_MS = 2 * 60_000
 export function createNix(run: RunCommand = runCommand, nixProgram = 'nix'): Nix {
   return {
     async evalDeployNodes(flake, nixArgs) {
-      const argv = [nixProgram, ...NIX_FEATURES, 'eval', '--json', `${flake}#deploy`, '--apply', INVENTORY_EXPRESSION, ...nixArgs]
+      const argv = [
+        nixProgram,
+        ...NIX_FEATURES,
+        'eval',
+        '--json',
+        `${flake}#deploy`,
+        '--apply',
+        INVENTORY_EXPRESSION,
+        ...nixArgs
+      ]
       const result = await run(argv, { timeoutMs: EVAL_TIMEOUT_MS })
       if (result.code !== 0) {
         const tail = lastLines(result.stderr, 30)
@@ -63,7 +76,10 @@ export function createNix(run: RunCommand = runCommand, nixProgram = 'nix'): Nix
       try {
         return JSON.parse(result.stdout) as unknown
       } catch {
-        throw new NixError(`nix eval of flake '${flake}' printed something that is not JSON`, lastLines(result.stdout, 5))
+        throw new NixError(
+          `nix eval of flake '${flake}' printed something that is not JSON`,
+          lastLines(result.stdout, 5)
+        )
       }
     },
 
@@ -72,7 +88,11 @@ export function createNix(run: RunCommand = runCommand, nixProgram = 'nix'): Nix
       const result = await run(argv, { timeoutMs: CHECK_TIMEOUT_MS, abortSignal })
       const outputTail = lastLines(`${result.stdout}\n${result.stderr}`, 60)
       if (result.code === 0) return { ok: true, reason: null, outputTail }
-      return { ok: false, reason: `nix flake check failed: ${describeFailure(nixProgram, result, CHECK_TIMEOUT_MS)}`, outputTail }
+      return {
+        ok: false,
+        reason: `nix flake check failed: ${describeFailure(nixProgram, result, CHECK_TIMEOUT_MS)}`,
+        outputTail
+      }
     },
 
     async hasDeployRsInput(flake) {
@@ -80,7 +100,9 @@ export function createNix(run: RunCommand = runCommand, nixProgram = 'nix'): Nix
       const result = await run(argv, { timeoutMs: METADATA_TIMEOUT_MS })
       if (result.code !== 0) return false
       try {
-        const metadata = JSON.parse(result.stdout) as { locks?: { nodes?: { root?: { inputs?: Record<string, unknown> } } } }
+        const metadata = JSON.parse(result.stdout) as {
+          locks?: { nodes?: { root?: { inputs?: Record<string, unknown> } } }
+        }
         return Object.hasOwn(metadata.locks?.nodes?.root?.inputs ?? {}, 'deploy-rs')
       } catch {
         return false

@@ -22,7 +22,10 @@ export interface CommandOptions {
 }
 
 /** Runs a short command (nix eval, ssh-keyscan, ssh-keygen) with an argument vector, never a shell. */
-export type RunCommand = (argv: readonly string[], options: CommandOptions) => Promise<CommandResult>
+export type RunCommand = (
+  argv: readonly string[],
+  options: CommandOptions
+) => Promise<CommandResult>
 
 const KILL_GRACE_MS = 2_000
 

@@ -11,7 +11,11 @@ export interface SshKeygen {
    * ssh-keygen through SSH_ASKPASS from the environment, never argv, so it
    * shows in no process list.
    */
-  removePassphrase(keyPath: string, passphrase: string, askpassPath: string): Promise<{ ok: boolean; detail: string }>
+  removePassphrase(
+    keyPath: string,
+    passphrase: string,
+    askpassPath: string
+  ): Promise<{ ok: boolean; detail: string }>
 }
 
 const KEYGEN_TIMEOUT_MS = 30_000
@@ -21,11 +25,18 @@ export const ASKPASS_VARIABLE = 'DEPLOY_RS_ACTION_KEY_PASSPHRASE'
 export function createSshKeygen(run: RunCommand = runCommand): SshKeygen {
   return {
     async probe(keyPath) {
-      const result = await run(['ssh-keygen', '-y', '-P', '', '-f', keyPath], { timeoutMs: KEYGEN_TIMEOUT_MS })
+      const result = await run(['ssh-keygen', '-y', '-P', '', '-f', keyPath], {
+        timeoutMs: KEYGEN_TIMEOUT_MS
+      })
       const detail = firstLine(result.stderr)
-      if (result.startError) return { state: 'invalid', detail: 'ssh-keygen was not found on PATH (install openssh-client)' }
+      if (result.startError)
+        return {
+          state: 'invalid',
+          detail: 'ssh-keygen was not found on PATH (install openssh-client)'
+        }
       if (result.code === 0) return { state: 'usable', detail: '' }
-      if (/incorrect passphrase|passphrase/i.test(result.stderr)) return { state: 'encrypted', detail }
+      if (/incorrect passphrase|passphrase/i.test(result.stderr))
+        return { state: 'encrypted', detail }
       return { state: 'invalid', detail }
     },
 
@@ -37,7 +48,10 @@ export function createSshKeygen(run: RunCommand = runCommand): SshKeygen {
         DISPLAY: process.env.DISPLAY ?? ':0',
         [ASKPASS_VARIABLE]: passphrase
       }
-      const result = await run(['ssh-keygen', '-p', '-N', '', '-f', keyPath], { timeoutMs: KEYGEN_TIMEOUT_MS, env })
+      const result = await run(['ssh-keygen', '-p', '-N', '', '-f', keyPath], {
+        timeoutMs: KEYGEN_TIMEOUT_MS,
+        env
+      })
       return { ok: result.code === 0, detail: firstLine(result.stderr) }
     }
   }

@@ -28,6 +28,11 @@ export function createKeyscan(run: RunCommand = runCommand): Keyscan {
       .map(line => line.trim())
       .filter(line => line !== '' && !line.startsWith('#'))
       .at(-1)
-    return { lines, problem: said ? `ssh-keyscan got no host key: ${said}` : 'ssh-keyscan got no host key (host down, filtered, or not an ssh server)' }
+    return {
+      lines,
+      problem: said
+        ? `ssh-keyscan got no host key: ${said}`
+        : 'ssh-keyscan got no host key (host down, filtered, or not an ssh server)'
+    }
   }
 }

@@ -35,7 +35,8 @@ export function deployArgv(node: PlannedNode, options: DeployCommandOptions): st
 
 /** `FLAKE#node` or `FLAKE#node.profile`, quoting names that hold dots as deploy-rs expects. */
 export function flakeTarget(flake: string, node: string, profile?: string): string {
-  const fragment = profile === undefined ? quoteName(node) : `${quoteName(node)}.${quoteName(profile)}`
+  const fragment =
+    profile === undefined ? quoteName(node) : `${quoteName(node)}.${quoteName(profile)}`
   return `${flake}#${fragment}`
 }
 

@@ -4,6 +4,14 @@ import type { Nix } from '../commands/nix.js'
 
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes']
 
+/** The deploy-rs command cannot be run at all: no node is started with it. */
+export class DeployRsError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'DeployRsError'
+  }
+}
+
 export interface DeployRsChoice {
   argv: string[]
   /** Why this command was chosen, for the log. */
@@ -23,7 +31,20 @@ export async function chooseDeployRs(
   nix: Nix,
   findOnPath: (program: string) => string | null = findExecutable
 ): Promise<DeployRsChoice> {
-  if (configured) return { argv: [...configured], reason: 'from the deploy-rs input', unpinned: false }
+  if (configured) {
+    // Checked once here, so a typo gives one clear error instead of a failure per node.
+    const program = configured[0]
+    const found = program.includes('/') ? isExecutable(program) : findOnPath(program) !== null
+    if (!found) {
+      const where = program.includes('/')
+        ? 'does not exist or is not executable'
+        : 'was not found on PATH'
+      throw new DeployRsError(
+        `deploy-rs: the command ${program} ${where}; set the deploy-rs input to a command that runs deploy-rs (e.g. 'deploy' or 'nix run github:serokell/deploy-rs --'), or leave it empty to detect one.`
+      )
+    }
+    return { argv: [...configured], reason: 'from the deploy-rs input', unpinned: false }
+  }
   const onPath = findOnPath('deploy')
   if (onPath) return { argv: ['deploy'], reason: `deploy on PATH (${onPath})`, unpinned: false }
   if (await nix.hasDeployRsInput(flake)) {
@@ -35,7 +56,8 @@ export async function chooseDeployRs(
   }
   return {
     argv: ['nix', ...NIX_FEATURES, 'run', 'github:serokell/deploy-rs', '--'],
-    reason: 'github:serokell/deploy-rs (UNPINNED: add deploy-rs as a flake input, or set the deploy-rs input, to pin it)',
+    reason:
+      'github:serokell/deploy-rs (UNPINNED: add deploy-rs as a flake input, or set the deploy-rs input, to pin it)',
     unpinned: true
   }
 }
@@ -44,12 +66,16 @@ export function findExecutable(program: string, path = process.env.PATH ?? ''): 
   for (const dir of path.split(delimiter)) {
     if (!dir) continue
     const candidate = join(dir, program)
-    try {
-      accessSync(candidate, constants.X_OK)
-      return candidate
-    } catch {
-      // not here
-    }
+    if (isExecutable(candidate)) return candidate
   }
   return null
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
 }

@@ -7,7 +7,11 @@ export interface RunningProcess {
   readonly stdout: Readable
   readonly stderr: Readable
   /** Settles when the process has exited and its output is drained (bounded). */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; startError: Error | null }>
+  readonly exited: Promise<{
+    code: number | null
+    signal: NodeJS.Signals | null
+    startError: Error | null
+  }>
   /** Signals the whole process group: deploy-rs leaves its ssh and nix children running otherwise. */
   killGroup(signal: NodeJS.Signals): void
 }
@@ -25,27 +29,29 @@ export const launchProcess: Launcher = (argv, env) => {
     // Its own process group, so a timeout or cancellation can stop ssh and nix too.
     detached: true
   })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; startError: Error | null }>(
-    resolve => {
-      let startError: Error | null = null
-      let drainTimer: NodeJS.Timeout | undefined
-      child.on('error', error => {
-        startError = error
-        resolve({ code: null, signal: null, startError })
-      })
-      child.on('exit', (code, signal) => {
-        drainTimer = setTimeout(() => {
-          child.stdout.destroy()
-          child.stderr.destroy()
-          resolve({ code, signal, startError })
-        }, DRAIN_AFTER_EXIT_MS)
-      })
-      child.on('close', (code, signal) => {
-        if (drainTimer) clearTimeout(drainTimer)
+  const exited = new Promise<{
+    code: number | null
+    signal: NodeJS.Signals | null
+    startError: Error | null
+  }>(resolve => {
+    let startError: Error | null = null
+    let drainTimer: NodeJS.Timeout | undefined
+    child.on('error', error => {
+      startError = error
+      resolve({ code: null, signal: null, startError })
+    })
+    child.on('exit', (code, signal) => {
+      drainTimer = setTimeout(() => {
+        child.stdout.destroy()
+        child.stderr.destroy()
         resolve({ code, signal, startError })
-      })
-    }
-  )
+      }, DRAIN_AFTER_EXIT_MS)
+    })
+    child.on('close', (code, signal) => {
+      if (drainTimer) clearTimeout(drainTimer)
+      resolve({ code, signal, startError })
+    })
+  })
   return {
     pid: child.pid,
     stdout: child.stdout,

@@ -43,7 +43,10 @@ const DEFAULT_LIVE_ECHO_BYTES = 2 * 1024 * 1024
  * Runs one deploy-rs per node, at most `parallel` at once, in the order given.
  * Returns one report per job, in the same order.
  */
-export async function runDeploys(jobs: readonly DeployJob[], options: RunnerOptions): Promise<NodeReport[]> {
+export async function runDeploys(
+  jobs: readonly DeployJob[],
+  options: RunnerOptions
+): Promise<NodeReport[]> {
   const reports: NodeReport[] = new Array(jobs.length)
   let next = 0
   let failureSeen = false
@@ -53,9 +56,19 @@ export async function runDeploys(jobs: readonly DeployJob[], options: RunnerOpti
       const index = next++
       const job = jobs[index]
       if (options.abortSignal.aborted) {
-        reports[index] = notStarted(job.node, options.dryRun, 'cancelled', 'the job was cancelled before this node started')
+        reports[index] = notStarted(
+          job.node,
+          options.dryRun,
+          'cancelled',
+          'the job was cancelled before this node started'
+        )
       } else if (options.failFast && failureSeen) {
-        reports[index] = notStarted(job.node, options.dryRun, 'skipped', 'not started: fail-fast stopped the run after an earlier node failed')
+        reports[index] = notStarted(
+          job.node,
+          options.dryRun,
+          'skipped',
+          'not started: fail-fast stopped the run after an earlier node failed'
+        )
       } else {
         reports[index] = await deployNode(job, options)
         if (!['deployed', 'dry-run'].includes(reports[index].result.status)) failureSeen = true
@@ -111,7 +124,9 @@ async function deployNode(job: DeployJob, options: RunnerOptions): Promise<NodeR
       options.echo(`${node.name} | ${line}`)
     } else if (!echoStopped) {
       echoStopped = true
-      options.echo(`${node.name} | … more output: see the "${node.name}" log group at the end of the job`)
+      options.echo(
+        `${node.name} | … more output: see the "${node.name}" log group at the end of the job`
+      )
     }
   }
   const stdout = new LineSplitter(onLine('stdout'))
@@ -124,7 +139,10 @@ async function deployNode(job: DeployJob, options: RunnerOptions): Promise<NodeR
   let killTimer: NodeJS.Timeout | undefined
   const stop = (): void => {
     child.killGroup('SIGTERM')
-    killTimer ??= setTimeout(() => child.killGroup('SIGKILL'), options.killGraceMs ?? DEFAULT_KILL_GRACE_MS)
+    killTimer ??= setTimeout(
+      () => child.killGroup('SIGKILL'),
+      options.killGraceMs ?? DEFAULT_KILL_GRACE_MS
+    )
   }
   const timeout = setTimeout(() => {
     timedOut = true
@@ -155,7 +173,10 @@ async function deployNode(job: DeployJob, options: RunnerOptions): Promise<NodeR
     timedOut,
     cancelled,
     node: node.name,
-    startError: exit.startError ? `could not start ${job.argv[0]}: ${exit.startError.message}` : null
+    timeoutMs: options.hostTimeoutMs,
+    startError: exit.startError
+      ? `could not start ${job.argv[0]}: ${exit.startError.message}`
+      : null
   })
   const result: NodeResult = {
     node: node.name,

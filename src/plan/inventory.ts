@@ -31,14 +31,18 @@ export function parseInventory(json: unknown, flake: string): InventoryNode[] {
       throw new PlanError(`flake '${flake}': deploy.nodes.${JSON.stringify(name)} has no hostname`)
     }
     if (node.hostname.startsWith('-')) {
-      throw new PlanError(`flake '${flake}': deploy.nodes.${JSON.stringify(name)}.hostname starts with '-', which ssh would take for an option`)
+      throw new PlanError(
+        `flake '${flake}': deploy.nodes.${JSON.stringify(name)}.hostname starts with '-', which ssh would take for an option`
+      )
     }
     const sshOpts = stringList(node.sshOpts)
     const profiles = stringList(node.profiles)
     if (profiles.length === 0) {
       throw new PlanError(`flake '${flake}': deploy.nodes.${JSON.stringify(name)} has no profiles`)
     }
-    const order = stringList(node.profilesOrder).filter(profile => profiles.includes(profile))
+    const order = [...new Set(stringList(node.profilesOrder))].filter(profile =>
+      profiles.includes(profile)
+    )
     nodes.push({
       name,
       hostname: node.hostname,
@@ -53,7 +57,9 @@ export function parseInventory(json: unknown, flake: string): InventoryNode[] {
 }
 
 function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []
+  return Array.isArray(value)
+    ? value.filter((item): item is string => typeof item === 'string')
+    : []
 }
 
 /** The port ssh would use, from the first -p or Port option (ssh keeps the first value it sees). */

@@ -12,7 +12,10 @@ export interface Plan {
 
 /** One `nix eval` lists the nodes; targets are resolved against them before anything connects. */
 export async function makePlan(settings: Settings, dryRun: boolean, nix: Nix): Promise<Plan> {
-  if (dryRun && settings.deployArgs.deploy.some(arg => arg.split('=')[0] === '--rollback-succeeded')) {
+  if (
+    dryRun &&
+    settings.deployArgs.deploy.some(arg => arg.split('=')[0] === '--rollback-succeeded')
+  ) {
     throw new InputError([
       'deploy-args: --rollback-succeeded cannot be set on a dry run: the action passes --rollback-succeeded false so that a failed dry activation cannot roll back real generations.'
     ])

@@ -14,7 +14,10 @@ const MAX_LISTED = 40
  * Resolves the user's target words against the flake's nodes. `all` keeps
  * the flake's order; names keep the order the user wrote them.
  */
-export function resolveTargets(targets: 'all' | readonly string[], inventory: readonly InventoryNode[]): PlannedNode[] {
+export function resolveTargets(
+  targets: 'all' | readonly string[],
+  inventory: readonly InventoryNode[]
+): PlannedNode[] {
   if (targets === 'all') {
     return inventory.map(node => ({ ...node, targetProfiles: node.profiles, wholeNode: true }))
   }
@@ -35,17 +38,26 @@ export function resolveTargets(targets: 'all' | readonly string[], inventory: re
     }
   }
   if (problems.length > 0) {
-    throw new PlanError(`${problems.join('; ')}. The nodes are: ${listNames(inventory.map(node => node.name))}.`)
+    throw new PlanError(
+      `${problems.join('; ')}. The nodes are: ${listNames(inventory.map(node => node.name))}.`
+    )
   }
   return [...wanted].map(([name, profiles]) => {
     const node = byName.get(name) as InventoryNode
     if (profiles === 'whole') return { ...node, targetProfiles: node.profiles, wholeNode: true }
-    return { ...node, targetProfiles: node.profiles.filter(profile => profiles.has(profile)), wholeNode: false }
+    return {
+      ...node,
+      targetProfiles: node.profiles.filter(profile => profiles.has(profile)),
+      wholeNode: false
+    }
   })
 }
 
 /** `node`, `node.profile`, `"a.b"` or `"a.b".profile`; a string is an error message. */
-function parseTarget(word: string, byName: Map<string, InventoryNode>): { node: string; profile: string | null } | string {
+function parseTarget(
+  word: string,
+  byName: Map<string, InventoryNode>
+): { node: string; profile: string | null } | string {
   if (word.startsWith('"')) {
     const end = word.indexOf('"', 1)
     const node = word.slice(1, end)
@@ -90,6 +102,10 @@ function unquote(text: string): string {
 }
 
 function listNames(names: string[]): string {
-  const shown = names.slice(0, MAX_LISTED).map(name => (/^[A-Za-z0-9._-]+$/.test(name) ? name : JSON.stringify(name)))
-  return names.length > MAX_LISTED ? `${shown.join(', ')} and ${names.length - MAX_LISTED} more` : shown.join(', ')
+  const shown = names
+    .slice(0, MAX_LISTED)
+    .map(name => (/^[A-Za-z0-9._-]+$/.test(name) ? name : JSON.stringify(name)))
+  return names.length > MAX_LISTED
+    ? `${shown.join(', ')} and ${names.length - MAX_LISTED} more`
+    : shown.join(', ')
 }

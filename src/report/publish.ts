@@ -30,21 +30,28 @@ export async function publishReport(input: ReportInput): Promise<void> {
   const results = input.reports.map(report => report.result)
   await attempt('outputs', async () => writeOutputs(results, input.hosts))
   await attempt('job summary', async () => {
-    const markdown = input.planOnly && !input.context.runError ? renderPlanSummary(input.context, input.hosts) : renderSummary(input.context, input.reports)
+    const markdown =
+      input.planOnly && !input.context.runError
+        ? renderPlanSummary(input.context, input.hosts)
+        : renderSummary(input.context, input.reports)
     await core.summary.addRaw(markdown).write()
   })
   if (input.planOnly) return
-  await attempt('annotations', async () => annotateFailures(results))
+  // A run-level error is the step's one error annotation; nodes it skipped would only repeat it.
+  if (!input.context.runError) await attempt('annotations', async () => annotateFailures(results))
   await attempt('log groups', () => printNodeLogs(input.reports))
   await attempt('pr-comment', () => commentOnPullRequest(input))
 }
 
 async function commentOnPullRequest(input: ReportInput): Promise<void> {
   const { settings, environment } = input
-  if (!settings || !wantsPrComment(settings.prComment, environment) || input.reports.length === 0) return
+  if (!settings || !wantsPrComment(settings.prComment, environment) || input.reports.length === 0)
+    return
   if (!environment.owner || !environment.repo || environment.pullRequestNumber === null) return
   if (!settings.githubToken) {
-    core.warning('pr-comment: github-token is empty, so no comment was written (on pull requests from forks there is no token with write access).')
+    core.warning(
+      'pr-comment: github-token is empty, so no comment was written (on pull requests from forks there is no token with write access).'
+    )
     return
   }
   // Matrix legs share one job id: their targets tell their comments apart.
@@ -70,11 +77,16 @@ export function deploymentHooks(
   settings: Settings,
   environment: RunEnvironment,
   dryRun: boolean
-): { onStart: (node: PlannedNode) => Promise<void>; onFinish: (report: NodeReport) => Promise<void> } | null {
+): {
+  onStart: (node: PlannedNode) => Promise<void>
+  onFinish: (report: NodeReport) => Promise<void>
+} | null {
   // Dry runs change nothing, so they record no deployment.
   if (!settings.deployments || dryRun) return null
   if (!environment.owner || !environment.repo || !settings.githubToken) {
-    core.warning('deployments: no repository or token in this environment, so no deployments are recorded.')
+    core.warning(
+      'deployments: no repository or token in this environment, so no deployments are recorded.'
+    )
     return null
   }
   const tracker = createDeploymentTracker(github.getOctokit(settings.githubToken), {
@@ -86,7 +98,8 @@ export function deploymentHooks(
   })
   return {
     onStart: node => tracker.start(node.name),
-    onFinish: report => tracker.finish(report.result.node, report.result.status, report.result.error)
+    onFinish: report =>
+      tracker.finish(report.result.node, report.result.status, report.result.error)
   }
 }
 
@@ -106,6 +119,8 @@ async function attempt(what: string, step: () => Promise<void>): Promise<void> {
   try {
     await step()
   } catch (error) {
-    core.warning(`Could not write the ${what}: ${error instanceof Error ? error.message : String(error)}`)
+    core.warning(
+      `Could not write the ${what}: ${error instanceof Error ? error.message : String(error)}`
+    )
   }
 }

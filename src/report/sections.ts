@@ -8,6 +8,7 @@
  */
 import type { NodeReport, NodeResult, RunContext, UnitChanges } from '../model.js'
 import { isSuccess } from '../model.js'
+import { condenseLog } from './log-excerpt.js'
 import { capChars, codeSpan, htmlText, mdText, preLines, safeUrl } from './markdown.js'
 import {
   failureReason,
@@ -218,7 +219,7 @@ function hasChanges(c: UnitChanges): boolean {
   return c.restartSystemd || CHANGE_KINDS.some(kind => c[kind].length > 0)
 }
 
-/** `restart 2 · start 1 · systemd` for the table. */
+/** `restart 2 · start 1 · restart systemd` for the table. */
 export function changeCounts(r: NodeResult): string {
   if (!isSuccess(r.status)) return '—'
   const c = r.changes
@@ -227,7 +228,7 @@ export function changeCounts(r: NodeResult): string {
   const parts: string[] = CHANGE_KINDS.filter(kind => c[kind].length > 0).map(
     kind => `${kind} ${c[kind].length}`
   )
-  if (c.restartSystemd) parts.push('systemd')
+  if (c.restartSystemd) parts.push('restart systemd')
   return parts.join(' · ')
 }
 
@@ -237,35 +238,65 @@ function unitList(units: readonly string[]): string {
   return `${shown.join(', ')}${more}`
 }
 
+/** `**a**, **b** and 3 more`: node names for one summary line, at most `CAPS.units` of them. */
+function nodeList(results: readonly NodeResult[], describe?: (r: NodeResult) => string): string {
+  const shown = results
+    .slice(0, CAPS.units)
+    .map(r => `**${cell(r.node)}**${describe ? ` (${describe(r)})` : ''}`)
+  const more = results.length > CAPS.units ? ` and ${results.length - CAPS.units} more` : ''
+  return `${shown.join(', ')}${more}`
+}
+
+/**
+ * The dry run's unit changes: a list item per node that would change
+ * something, then one line for the nodes that would change nothing and one
+ * for the nodes that have no list (their dry run did not succeed).
+ */
 export function renderChanges(
   results: readonly NodeResult[],
   mode: Detail['changes']
 ): string | null {
   if (mode === 'none' || results.length === 0) return null
-  const changed = results.filter(r => isSuccess(r.status) && r.changes && hasChanges(r.changes))
-  const items = results.map(r => {
+  const ok = results.filter(r => isSuccess(r.status))
+  const changed = ok.filter(r => r.changes && hasChanges(r.changes))
+  const unchanged = ok.filter(r => r.changes && !hasChanges(r.changes))
+  const unreported = ok.filter(r => !r.changes)
+  const failed = results.filter(r => !isSuccess(r.status))
+  const items = changed.map(r => {
     const name = `**${cell(r.node)}**`
-    if (!isSuccess(r.status)) {
-      return `- ${name}: ${STATUS_SYMBOL[r.status]} ${r.status}${r.stage ? ` at ${r.stage}` : ''}, so there is no list of changes`
-    }
-    const c = r.changes
-    if (!c) return `- ${name}: the dry activation reported no list of units`
-    if (!hasChanges(c)) return `- ${name}: no unit changes`
     if (mode === 'counts') return `- ${name}: ${changeCounts(r)}`
+    const c = r.changes as UnitChanges
     const lines = CHANGE_KINDS.filter(kind => c[kind].length > 0).map(
       kind => `  - ${kind} ${unitList(c[kind])}`
     )
     if (c.restartSystemd) lines.push('  - restart systemd itself (`systemctl daemon-reexec`)')
     return [`- ${name} would:`, ...lines].join('\n')
   })
+  const lines: string[] = []
+  if (unchanged.length > 0) lines.push(`No unit changes: ${nodeList(unchanged)}.`)
+  if (unreported.length > 0) {
+    lines.push(`The dry activation reported no list of units: ${nodeList(unreported)}.`)
+  }
+  if (failed.length > 0) {
+    lines.push(
+      `No list of changes, because the dry run did not succeed: ${nodeList(failed, r => `${STATUS_SYMBOL[r.status]} ${r.status}${r.stage ? ` at ${r.stage}` : ''}`)}.`
+    )
+  }
   return [
     `### What would change (${changed.length} of ${results.length} ${results.length === 1 ? 'node' : 'nodes'})`,
-    items.join('\n')
-  ].join('\n\n')
+    items.join('\n'),
+    ...lines
+  ]
+    .filter(block => block !== '')
+    .join('\n\n')
 }
 
-function logParagraph(node: NodeReport, shown: number): string {
-  const size = node.logBytes > 0 ? ` (${formatBytes(node.logBytes)} in all)` : ''
+function logParagraph(node: NodeReport, shown: number, planCondensed: boolean): string {
+  const notes = [
+    ...(node.logBytes > 0 ? [`${formatBytes(node.logBytes)} in all`] : []),
+    ...(planCondensed && shown > 0 ? ["deploy-rs's plan condensed"] : [])
+  ]
+  const size = notes.length > 0 ? ` (${notes.join('; ')})` : ''
   if (shown > 0) return `Last ${shown} ${shown === 1 ? 'line' : 'lines'} of the log${size}:`
   if (node.logTail.length > 0) return `Log excerpt left out to keep this report small${size}.`
   if (node.logFile === null) return 'No log: deploy-rs never ran for this node.'
@@ -285,10 +316,12 @@ export function renderFailures(nodes: readonly NodeReport[], detail: Detail): st
   }
   const sections = failed.map(n => {
     const r = n.result
-    const tail = detail.tailLines > 0 ? n.logTail.slice(-detail.tailLines) : []
+    const excerpt = condenseLog(n.logTail)
+    const tail = detail.tailLines > 0 ? excerpt.lines.slice(-detail.tailLines) : []
+    const planCondensed = excerpt.marker !== null && tail.includes(excerpt.marker)
     const parts = [
       `<details>\n<summary>${STATUS_SYMBOL[r.status]} <strong>${htmlText(capChars(r.node, CAPS.name))}</strong> · ${htmlText(capChars(failureReason(r), CAPS.error))}</summary>`,
-      logParagraph(n, tail.length)
+      logParagraph(n, tail.length, planCondensed)
     ]
     if (tail.length > 0) parts.push(`<pre>\n${preLines(tail, CAPS.logLine)}\n</pre>`)
     parts.push('</details>')

@@ -29,7 +29,10 @@ export interface HostKeys {
  * Pinned hosts are trusted as pinned and never scanned; every other host is
  * scanned, all at once, each with a few tries (trust on first use).
  */
-export async function collectHostKeys(hosts: readonly HostAddress[], options: HostKeysOptions): Promise<HostKeys> {
+export async function collectHostKeys(
+  hosts: readonly HostAddress[],
+  options: HostKeysOptions
+): Promise<HostKeys> {
   const tries = options.tries ?? 3
   const backoffMs = options.backoffMs ?? 1_000
   const log = options.log ?? (() => undefined)
@@ -52,14 +55,19 @@ export async function collectHostKeys(hosts: readonly HostAddress[], options: Ho
       for (let attempt = 1; attempt <= tries; attempt++) {
         const result = await options.keyscan(host, port, options.timeoutSeconds)
         if (result.lines.length > 0) {
-          log(`${name}: scanned ${result.lines.map(line => line.split(/\s+/)[1]).join(', ')} (trust on first use)`)
+          log(
+            `${name}: scanned ${result.lines.map(line => line.split(/\s+/)[1]).join(', ')} (trust on first use)`
+          )
           scanned.push(result.lines)
           return
         }
         problem = result.problem ?? 'no host key'
         if (attempt < tries) await new Promise(resolve => setTimeout(resolve, backoffMs * attempt))
       }
-      missing.set(name, `${name}: ${problem} after ${tries} ${tries === 1 ? 'try' : 'tries'} of ${options.timeoutSeconds} s`)
+      missing.set(
+        name,
+        `${name}: ${problem} after ${tries} ${tries === 1 ? 'try' : 'tries'} of ${options.timeoutSeconds} s`
+      )
     })
   )
   return { knownHosts: [...options.pinned, ...scanned.flat()], missing }

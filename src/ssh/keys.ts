@@ -40,11 +40,24 @@ function normaliseBlock(label: string, body: string): string {
     .map(line => line.trim())
     .filter((line, index, all) => line !== '' || (index > 0 && isPemHeader(all[index - 1])))
   // A key pasted onto one line (newlines turned into spaces) has a single body line with blanks in it.
-  if (lines.length === 1 && /\s/.test(lines[0])) lines = lines[0].split(/\s+/)
+  if (lines.length === 1 && /\s/.test(lines[0])) lines = joinHeaderWords(lines[0].split(/\s+/))
   const headerEnd = lines.findLastIndex(isPemHeader)
   const headers = headerEnd === -1 ? [] : [...lines.slice(0, headerEnd + 1), '']
   const base64 = lines.slice(headerEnd + 1).filter(line => line !== '')
-  return [`-----BEGIN ${label}-----`, ...headers, ...base64, `-----END ${label}-----`, ''].join('\n')
+  return [`-----BEGIN ${label}-----`, ...headers, ...base64, `-----END ${label}-----`, ''].join(
+    '\n'
+  )
+}
+
+/** In a one-line paste, `Proc-Type:` and its value became two words: put them back together. */
+function joinHeaderWords(words: string[]): string[] {
+  const lines: string[] = []
+  for (let i = 0; i < words.length; i++) {
+    if (/^[A-Za-z-]+:$/.test(words[i]) && i + 1 < words.length)
+      lines.push(`${words[i]} ${words[++i]}`)
+    else lines.push(words[i])
+  }
+  return lines
 }
 
 function isPemHeader(line: string | undefined): boolean {

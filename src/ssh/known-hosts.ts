@@ -10,7 +10,8 @@ export function knownHostsName(host: string, port: number): string {
  * hashed `|1|salt|hash`, or a `*`/`?` pattern); `@revoked` lines never pin.
  */
 export function isPinned(lines: readonly string[], host: string, port: number): boolean {
-  const name = knownHostsName(host, port)
+  // ssh lowercases the host name before it looks it up (and hashes it).
+  const name = knownHostsName(host.toLowerCase(), port)
   return lines.some(line => {
     const fields = line.trim().split(/\s+/)
     if (fields[0] === '@revoked') return false
@@ -40,6 +41,9 @@ function matchesHashed(entry: string, name: string): boolean {
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${regex}$`, 'i').test(name)
 }

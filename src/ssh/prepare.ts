@@ -17,7 +17,12 @@ export async function prepareSsh(
   dir: string,
   nodes: readonly PlannedNode[],
   settings: Settings,
-  tools: { keygen: SshKeygen; keyscan: Keyscan; mask: (secret: string) => void; log: (message: string) => void }
+  tools: {
+    keygen: SshKeygen
+    keyscan: Keyscan
+    mask: (secret: string) => void
+    log: (message: string) => void
+  }
 ): Promise<SshSetup> {
   const workspace = await createWorkspace(
     dir,

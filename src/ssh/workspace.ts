@@ -31,7 +31,9 @@ export function newWorkspacePath(runnerTemp: string | undefined): string {
   const dir = join(runnerTemp || tmpdir(), `${WORKSPACE_PREFIX}${randomUUID()}`)
   if (/\s/.test(dir)) {
     // deploy-rs splits --ssh-opts on spaces, so no path in it may hold one.
-    throw new WorkspaceError(`RUNNER_TEMP (${runnerTemp}) contains a blank; deploy-rs cannot pass such paths to ssh. Use a runner whose temp directory has none.`)
+    throw new WorkspaceError(
+      `RUNNER_TEMP (${runnerTemp}) contains a blank; deploy-rs cannot pass such paths to ssh. Use a runner whose temp directory has none.`
+    )
   }
   return dir
 }
@@ -86,31 +88,45 @@ async function unlockKey(
   const probe = await keygen.probe(keyFile)
   if (probe.state === 'usable') return false
   if (probe.state === 'invalid') {
-    throw new WorkspaceError(`ssh-private-key: ${which} is not a usable private key (ssh-keygen: ${probe.detail || 'invalid format'}). Paste the whole private key file, including its BEGIN and END lines.`)
+    throw new WorkspaceError(
+      `ssh-private-key: ${which} is not a usable private key (ssh-keygen: ${probe.detail || 'invalid format'}). Paste the whole private key file, including its BEGIN and END lines.`
+    )
   }
   if (passphrase === '') {
-    throw new WorkspaceError(`ssh-private-key: ${which} is encrypted and ssh-key-passphrase is empty; pass the passphrase from a secret in ssh-key-passphrase, or use a key without one.`)
+    throw new WorkspaceError(
+      `ssh-private-key: ${which} is encrypted and ssh-key-passphrase is empty; pass the passphrase from a secret in ssh-key-passphrase, or use a key without one.`
+    )
   }
   // A tiny helper that prints the passphrase from the environment: it never appears in argv or a file.
   await writeFile(askpass, `#!/bin/sh\nprintf '%s\\n' "$${ASKPASS_VARIABLE}"\n`, { mode: 0o700 })
   await chmod(askpass, 0o700)
   const result = await keygen.removePassphrase(keyFile, passphrase, askpass)
   if (!result.ok) {
-    throw new WorkspaceError(`ssh-key-passphrase: it does not decrypt ${which} (ssh-keygen: incorrect passphrase or unreadable key).`)
+    throw new WorkspaceError(
+      `ssh-key-passphrase: it does not decrypt ${which} (ssh-keygen: incorrect passphrase or unreadable key).`
+    )
   }
   return true
 }
 
 /** Writes known_hosts (0600). */
-export async function writeKnownHosts(workspace: Workspace, lines: readonly string[]): Promise<void> {
-  await writeFile(workspace.knownHostsFile, lines.map(line => `${line}\n`).join(''), { mode: 0o600 })
+export async function writeKnownHosts(
+  workspace: Workspace,
+  lines: readonly string[]
+): Promise<void> {
+  await writeFile(workspace.knownHostsFile, lines.map(line => `${line}\n`).join(''), {
+    mode: 0o600
+  })
 }
 
 /**
  * Writes the ssh config every connection uses: the user's lines first (ssh
  * keeps the first value it reads), then the action's defaults.
  */
-export async function writeSshConfig(workspace: Workspace, userLines: readonly string[]): Promise<void> {
+export async function writeSshConfig(
+  workspace: Workspace,
+  userLines: readonly string[]
+): Promise<void> {
   const lines = [
     '# Written by deploy-rs-action for this job only; removed by its post step.',
     ...userLines,

@@ -45,5 +45,11 @@ export function visibleText(run: ActionRun): string {
     .split('\n')
     .filter(line => !line.startsWith('::add-mask::'))
     .join('\n')
-  return [log, run.main.stderr, run.post?.stderr ?? '', run.summary, JSON.stringify(run.outputs)].join('\n')
+  return [
+    log,
+    run.main.stderr,
+    run.post?.stderr ?? '',
+    run.summary,
+    JSON.stringify(run.outputs)
+  ].join('\n')
 }

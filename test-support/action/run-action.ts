@@ -45,7 +45,7 @@ export interface ActionRun {
   outputs: Record<string, string>
   state: Record<string, string>
   summary: string
-  /** The runner's temp dir of this run (checked empty after post). */
+  /** The runner's temp dir of this run (checked empty after post): its own, or env.RUNNER_TEMP when the test shares one. */
   runnerTemp: string
   /** HOME of this run (checked: ~/.ssh never created). */
   home: string
@@ -114,7 +114,11 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
   if (!options.skipPost) {
     const stateEnv: Record<string, string> = {}
     for (const [name, value] of Object.entries(state)) stateEnv[`STATE_${name}`] = value
-    post = await runStep(POST_ENTRY, { ...baseEnv, ...inputEnv, ...options.env, ...stateEnv }, { timeoutMs: 30_000 })
+    post = await runStep(
+      POST_ENTRY,
+      { ...baseEnv, ...inputEnv, ...options.env, ...stateEnv },
+      { timeoutMs: 30_000 }
+    )
   }
   const outputs = parseCommandFile(await readFile(files.output, 'utf8'))
   const summary = await readFile(files.summary, 'utf8')
@@ -130,7 +134,7 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
     outputs,
     state,
     summary,
-    runnerTemp,
+    runnerTemp: options.env?.RUNNER_TEMP ?? runnerTemp,
     home,
     results,
     commands: parseWorkflowCommands(main.stdout + (post?.stdout ?? ''))
@@ -191,11 +195,14 @@ export function parseCommandFile(text: string): Record<string, string> {
   return values
 }
 
-function parseWorkflowCommands(stdout: string): { command: string; properties: string; value: string }[] {
+function parseWorkflowCommands(
+  stdout: string
+): { command: string; properties: string; value: string }[] {
   const commands: { command: string; properties: string; value: string }[] = []
   for (const line of stdout.split('\n')) {
     const match = /^::([a-z-]+)( [^:]*)?::(.*)$/.exec(line)
-    if (match) commands.push({ command: match[1], properties: (match[2] ?? '').trim(), value: match[3] })
+    if (match)
+      commands.push({ command: match[1], properties: (match[2] ?? '').trim(), value: match[3] })
   }
   return commands
 }

@@ -217,11 +217,15 @@ export function parseCli(argv) {
     } else if (/^-[a-zA-Z]{2,}$/.test(arg) && [...arg.slice(1)].every(c => `-${c}` in SWITCHES)) {
       for (const c of arg.slice(1)) set[SWITCHES[`-${c}`]] = true // -sk
     } else if (arg.startsWith('-') && arg !== '-') {
-      throw usageError(`Found argument '${arg}' which wasn't expected, or isn't valid in this context`)
+      throw usageError(
+        `Found argument '${arg}' which wasn't expected, or isn't valid in this context`
+      )
     } else if (targetsFlag !== undefined) {
       throw usageError(`The argument '<TARGET>' cannot be used with '--targets <TARGETS>...'`)
     } else if (positional !== undefined) {
-      throw usageError(`Found argument '${arg}' which wasn't expected, or isn't valid in this context`)
+      throw usageError(
+        `Found argument '${arg}' which wasn't expected, or isn't valid in this context`
+      )
     } else {
       positional = arg
     }

@@ -11,7 +11,7 @@ import { formatLine } from './log.mjs'
 /** Seconds the host waits for a confirmation that never comes (instead of confirmTimeout). */
 const SIMULATED_CONFIRM_TIMEOUT_S = 0.5
 /** Upper bound of the 'hang' behaviour on the host. */
-const HANG_LIMIT_S = 300
+const HANG_LIMIT_S = 120
 const POLL_S = 0.02
 
 /** @param {string} value */
@@ -39,6 +39,13 @@ const say = (source, level, message) =>
 
 /** @param {string} line */
 const stderrLine = line => `printf '%s\\n' ${shQuote(line)} >&2`
+
+/**
+ * The scenario's extraLines, printed verbatim on the host's stdout (bytes
+ * such as CR included), as a host's own output would be.
+ * @param {RemoteContext} c
+ */
+const extraLines = c => (c.scenario.extraLines ?? []).map(line => `printf '%s\\n' ${shQuote(line)}`)
 
 /** @param {number} ms */
 const spend = ms => (ms > 0 ? [`sleep ${(ms / 1000).toFixed(3)}`] : [])
@@ -139,7 +146,8 @@ export function activateScript(c) {
   const lines = [
     hostLog(`${c.mode === 'boot' ? 'boot' : 'activate'} ${c.profile}`),
     ...spend(c.scenario.hostCostMs),
-    say('activate', 'INFO', 'Activating profile')
+    say('activate', 'INFO', 'Activating profile'),
+    ...extraLines(c)
   ]
   if (c.scenario.behaviour === 'hang') return script([...lines, ...hang(), 'exit 1'])
   if (c.scenario.behaviour === 'flood') lines.push(...flood(c))
@@ -221,7 +229,11 @@ function wouldLines(ch) {
 
 /** `switch-to-configuration dry-activate`: writes what it would do to stderr. @param {RemoteContext} c */
 export function dryActivateScript(c) {
-  const lines = [hostLog(`dry-activate ${c.profile}`), ...spend(c.scenario.hostCostMs)]
+  const lines = [
+    hostLog(`dry-activate ${c.profile}`),
+    ...spend(c.scenario.hostCostMs),
+    ...extraLines(c)
+  ]
   switch (c.scenario.behaviour) {
     case 'hang':
       return script([...lines, ...hang(), 'exit 1'])

@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs'
  * @typedef {{ stop?: string[], notStop?: string[], restartSystemd?: boolean,
  *   reload?: string[], restart?: string[], start?: string[] }} Changes
  * @typedef {{ behaviour: string, hostCostMs: number, floodBytes: number,
- *   floodStream: 'stdout' | 'stderr' | 'both', changes: Changes }} NodeScenario
+ *   floodStream: 'stdout' | 'stderr' | 'both', changes: Changes,
+ *   extraLines: string[] }} NodeScenario
  */
 
 export const BEHAVIOURS = [
@@ -33,7 +34,8 @@ const DEFAULT_NODE = {
   hostCostMs: 0,
   floodBytes: 1024 * 1024,
   floodStream: 'both',
-  changes: {}
+  changes: {},
+  extraLines: []
 }
 
 /** @returns {(node: string) => NodeScenario} */

@@ -13,7 +13,14 @@ import { writeBinDir, findRealNix } from './bin-dir.js'
 import { readCalls } from './calls-log.js'
 import { renderFlake } from './flake.js'
 import { generateKeyFile } from './keys.js'
-import { endProcesses, findMarkedProcesses } from './leftover-processes.js'
+import {
+  cleanUpAbandonedFleets,
+  endProcesses,
+  findFleetProcesses,
+  FLEET_DIR_PREFIX,
+  ownerFile,
+  SCENARIO_ENV
+} from './leftover-processes.js'
 import { resolveLoginUser, type LoginUser } from './login-user.js'
 import { defaultBasePort, PortPicker } from './ports.js'
 import { scenarioNode, setNodeBehaviour, writeScenario } from './scenario.js'
@@ -35,7 +42,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 const STAND_IN_DIR = resolve(here, '../deploy-rs-stand-in')
 
 /** Env variables read by the stand-in and the nix wrapper. */
-export const SCENARIO_ENV = 'DEPLOY_RS_STAND_IN_SCENARIO'
+export { SCENARIO_ENV }
 export const CALLS_ENV = 'DEPLOY_RS_STAND_IN_CALLS'
 export const REAL_NIX_ENV = 'DEPLOY_RS_STAND_IN_REAL_NIX'
 
@@ -141,21 +148,22 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
     if (process.getuid?.() === 0 && user.uid !== 0) await chown(path, user.uid, user.gid)
   }
 
-  const dir = await mkdtemp(join(tmpdir(), 'deployrs-fleet-'))
+  await cleanUpAbandonedFleets(tmpdir())
+  const dir = await mkdtemp(join(tmpdir(), FLEET_DIR_PREFIX))
+  await writeFile(ownerFile(dir), `${process.pid}\n`)
   // The login user must reach authorized_keys and its host dirs.
   await chmod(dir, 0o755)
   const running: RunningHost[] = []
   const scenarioPath = join(dir, 'scenario.json')
-  const markers = [`FLEET_HOST_DIR=${dir}/`, `${SCENARIO_ENV}=${scenarioPath}`]
   let stopped = false
   const stop = async (): Promise<void> => {
     if (stopped) return
     stopped = true
-    // Stand-in runs left behind first (so they open no new sessions), then the
-    // hosts, then whatever still runs on the hosts.
-    await endProcesses(await findMarkedProcesses(markers))
+    // Our sshds (by their child handles), black holes, then everything else
+    // that carries this fleet's dir: stand-in runs left behind, their ssh
+    // clients, commands still running on the hosts.
     await Promise.all(running.map(r => r.stop()))
-    await endProcesses(await findMarkedProcesses(markers))
+    await endProcesses(await findFleetProcesses(dir))
     await rm(dir, { recursive: true, force: true, maxRetries: 3 })
   }
 

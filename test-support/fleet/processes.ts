@@ -98,13 +98,21 @@ export function exited(child: ChildProcess): Promise<void> {
   return new Promise(resolve => child.once('exit', () => resolve()))
 }
 
+/** Resolves true when `promise` settles within ms, false otherwise; leaves no timer behind. */
+export function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<boolean>(resolve => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer))
+}
+
 /** SIGTERM, then SIGKILL after graceMs; resolves when the child is gone (bounded). */
 export async function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
-  const gone = exited(child)
   if (child.exitCode !== null || child.signalCode !== null) return
+  const gone = exited(child)
   child.kill('SIGTERM')
-  const termed = await Promise.race([gone.then(() => true), sleep(graceMs).then(() => false)])
-  if (termed) return
+  if (await within(gone, graceMs)) return
   child.kill('SIGKILL')
-  await Promise.race([gone, sleep(graceMs)])
+  await within(gone, graceMs)
 }

@@ -13,7 +13,8 @@ export function scenarioNode(spec: FleetNodeSpec): ScenarioNode {
     hostCostMs: spec.hostCostMs ?? 0,
     floodBytes: spec.floodBytes ?? DEFAULT_FLOOD_BYTES,
     floodStream: spec.floodStream ?? 'both',
-    changes: spec.changes ?? {}
+    changes: spec.changes ?? {},
+    extraLines: spec.extraLines ?? []
   }
 }
 

@@ -114,4 +114,3 @@ export async function startSshdHost(o: SshdHostOptions): Promise<SshdHost> {
   }
   throw new Error(`sshd on ${o.address} did not start: ${lastError}`)
 }
-

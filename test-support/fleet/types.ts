@@ -61,6 +61,8 @@ export interface FleetNodeSpec {
   floodStream?: 'stdout' | 'stderr' | 'both'
   /** what a dry activation of this node reports */
   changes?: DryActivateChanges
+  /** lines the host prints verbatim on its stdout during (dry) activation, e.g. to test log escaping */
+  extraLines?: string[]
   /** `sshUser` in the flake: default the fleet's login user; null leaves it out */
   sshUser?: string | null
 }
@@ -153,4 +155,5 @@ export interface ScenarioNode {
   floodBytes: number
   floodStream: 'stdout' | 'stderr' | 'both'
   changes: DryActivateChanges
+  extraLines: string[]
 }

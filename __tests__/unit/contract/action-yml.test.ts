@@ -37,7 +37,12 @@ const SPEC_INPUTS: Record<string, string | undefined> = {
 
 describe('action.yml', () => {
   it('runs on node24 with a post step that always cleans up', () => {
-    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js', post: 'dist/post/index.js', 'post-if': 'always()' })
+    expect(action.runs).toEqual({
+      using: 'node24',
+      main: 'dist/index.js',
+      post: 'dist/post/index.js',
+      'post-if': 'always()'
+    })
     expect(action.branding.icon).toBeTruthy()
     expect(action.branding.color).toBeTruthy()
   })
@@ -52,7 +57,8 @@ describe('action.yml', () => {
 
   it('has exactly the outputs of the spec, each described', () => {
     expect(Object.keys(action.outputs).sort()).toEqual(['failed', 'hosts', 'results', 'succeeded'])
-    for (const output of Object.values(action.outputs)) expect(output.description?.length).toBeGreaterThan(10)
+    for (const output of Object.values(action.outputs))
+      expect(output.description?.length).toBeGreaterThan(10)
   })
 })
 
@@ -72,13 +78,16 @@ const examples = readdirSync(join(root, 'examples')).filter(file => file.endsWit
 describe.each(examples)('examples/%s', file => {
   const text = readFileSync(join(root, 'examples', file), 'utf8')
   const workflow = parse(text) as Workflow
-  const ours = Object.values(workflow.jobs).flatMap(job => job.steps.filter(step => step.uses?.startsWith('deploy-rs-action/')))
+  const ours = Object.values(workflow.jobs).flatMap(job =>
+    job.steps.filter(step => step.uses?.startsWith('deploy-rs-action/'))
+  )
 
   it('is a workflow that uses this action with real inputs only', () => {
     expect(workflow.on).toBeTruthy()
     expect(ours.length).toBeGreaterThan(0)
     for (const step of ours) {
-      for (const input of Object.keys(step.with ?? {})) expect(Object.keys(action.inputs)).toContain(input)
+      for (const input of Object.keys(step.with ?? {}))
+        expect(Object.keys(action.inputs)).toContain(input)
     }
   })
 
@@ -97,11 +106,14 @@ describe.each(examples)('examples/%s', file => {
 })
 
 describe('the three workflows of the spec', () => {
-  const load = (file: string): Workflow => parse(readFileSync(join(root, 'examples', file), 'utf8')) as Workflow
+  const load = (file: string): Workflow =>
+    parse(readFileSync(join(root, 'examples', file), 'utf8')) as Workflow
   it('push to main deploys all', () => {
     const workflow = load('deploy-on-push.yml')
     expect(workflow.on).toHaveProperty('push')
-    const step = Object.values(workflow.jobs)[0].steps.find(s => s.uses?.startsWith('deploy-rs-action/'))
+    const step = Object.values(workflow.jobs)[0].steps.find(s =>
+      s.uses?.startsWith('deploy-rs-action/')
+    )
     expect(step?.with?.targets).toBe('all')
   })
   it('workflow_dispatch offers the nodes plus all and a dry-run boolean', () => {
@@ -117,7 +129,9 @@ describe('the three workflows of the spec', () => {
     const workflow = load('pull-request-dry-run.yml')
     expect(workflow.on).toHaveProperty('pull_request')
     expect(workflow.permissions?.['pull-requests']).toBe('write')
-    const step = Object.values(workflow.jobs)[0].steps.find(s => s.uses?.startsWith('deploy-rs-action/'))
+    const step = Object.values(workflow.jobs)[0].steps.find(s =>
+      s.uses?.startsWith('deploy-rs-action/')
+    )
     expect(['auto', 'true', true]).toContain(step?.with?.['dry-run'])
   })
 })
