@@ -187,7 +187,7 @@ export function parseTristate(name: string, raw: string): Tristate {
 /** Node names a user wrote; checked against the flake later by the plan. */
 export function parseTargets(raw: string): 'all' | string[] {
   const words = splitTargetWords(raw)
-  if (words.length === 0 || (words.length === 1 && words[0] === 'all')) return 'all'
+  if (words.every(word => word === 'all')) return 'all'
   if (words.includes('all')) {
     throw new Error(
       `targets: 'all' cannot be combined with node names; got ${describe(raw.trim())}.`
