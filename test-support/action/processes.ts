@@ -40,7 +40,9 @@ export async function fleetProcesses(fleet: Fleet): Promise<FoundProcess[]> {
     const pid = Number(entry)
     if (!Number.isInteger(pid) || spared.has(pid)) continue
     const [cmdline, environ, stat] = await Promise.all(
-      ['cmdline', 'environ', 'stat'].map(file => readFile(`/proc/${pid}/${file}`, 'latin1').catch(() => ''))
+      ['cmdline', 'environ', 'stat'].map(file =>
+        readFile(`/proc/${pid}/${file}`, 'latin1').catch(() => '')
+      )
     )
     if (stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue
     if (!cmdline.includes(fleet.dir) && !environ.includes(fleet.dir)) continue
@@ -74,7 +76,11 @@ export async function processesLeftAfter(
   filter: (p: FoundProcess) => boolean = () => true
 ): Promise<FoundProcess[]> {
   let left: FoundProcess[] = []
-  await waitUntil(async () => (left = (await fleetProcesses(fleet)).filter(filter)).length === 0, timeoutMs, 100)
+  await waitUntil(
+    async () => (left = (await fleetProcesses(fleet)).filter(filter)).length === 0,
+    timeoutMs,
+    100
+  )
   return left
 }
 
