@@ -33427,8 +33427,10 @@ async function deployNode(job, options) {
             pauseUntilDrained(log, child.stdout, child.stderr);
         if (echoed < liveLimit) {
             echoed += line.length;
-            // The node prefix also keeps a log line from ever starting with "::" (a workflow command).
-            options.echo(`${node.name} | ${line}`);
+            // The node prefix keeps a log line from ever starting with "::" (a workflow command).
+            // The runner also ends lines at a bare CR, so every CR-separated piece gets the prefix.
+            for (const piece of line.split('\r'))
+                options.echo(`${node.name} | ${piece}`);
         }
         else if (!echoStopped) {
             echoStopped = true;
@@ -33707,7 +33709,7 @@ function parseTristate(name, raw) {
 /** Node names a user wrote; checked against the flake later by the plan. */
 function parseTargets(raw) {
     const words = splitTargetWords(raw);
-    if (words.length === 0 || (words.length === 1 && words[0] === 'all'))
+    if (words.every(word => word === 'all'))
         return 'all';
     if (words.includes('all')) {
         throw new Error(`targets: 'all' cannot be combined with node names; got ${describe(raw.trim())}.`);
@@ -34059,7 +34061,23 @@ async function makePlan(settings, dryRun, nix) {
     const json = await nix.evalDeployNodes(settings.flake, settings.deployArgs.nix);
     const inventory = parseInventory(json, settings.flake);
     const nodes = resolveTargets(settings.targets, inventory);
+    for (const node of nodes)
+        checkAddressable(node, settings.flake);
     return { flake: settings.flake, dryRun, nodes };
+}
+/**
+ * deploy-rs cannot name a node holding a double quote, and splits --ssh-opts
+ * on spaces: say so before anything runs rather than fail obscurely later.
+ */
+function checkAddressable(node, flake) {
+    const where = `flake '${flake}': deploy.nodes.${JSON.stringify(node.name)}`;
+    if ([node.name, ...node.targetProfiles].some(name => name.includes('"'))) {
+        throw new PlanError(`${where}: a node or profile name containing '"' cannot be passed to deploy-rs; rename it.`);
+    }
+    const spaced = node.sshOpts.find(opt => /\s/.test(opt));
+    if (spaced !== undefined) {
+        throw new PlanError(`${where}: sshOpts element ${JSON.stringify(spaced)} contains a blank, which deploy-rs's --ssh-opts splits apart; move that option into the ssh-config input (e.g. 'Host ${node.hostname}' followed by the option).`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -39665,34 +39683,46 @@ function renderCallouts(ctx, tailLines) {
 function cell(text) {
     return mdText(capChars(text, CAPS.name)) || '—';
 }
+/** True when every node has only the profile `system`: a column of `system` tells nothing. */
+function onlySystemProfiles(results) {
+    return results.every(r => r.profiles.length === 1 && r.profiles[0] === 'system');
+}
+/**
+ * One row per node: status, node, hostname, profiles (left out when every
+ * node has only `system`), duration, stage, and on dry runs the change counts.
+ */
 function renderTable(ctx, results) {
     if (results.length === 0)
         return '';
-    const head = ['Status', 'Node', 'Hostname', 'Profiles', 'Duration', 'Stage'];
-    const align = [':--', ':--', ':--', ':--', '--:', ':--'];
-    if (ctx.dryRun) {
-        head.push('Would change');
-        align.push(':--');
-    }
-    const rows = results.map(r => {
-        const profiles = r.profiles
-            .slice(0, CAPS.profiles)
-            .map(p => codeSpan(capChars(p, CAPS.profile), { inTable: true }));
-        if (r.profiles.length > CAPS.profiles)
-            profiles.push(`+${r.profiles.length - CAPS.profiles} more`);
-        const row = [
-            statusLabel(r.status),
-            cell(r.node),
-            r.hostname ? codeSpan(capChars(r.hostname, CAPS.name), { inTable: true }) : '—',
-            profiles.join(', ') || '—',
-            format_formatDuration(r.durationMs),
-            r.stage ?? '—'
-        ];
-        if (ctx.dryRun)
-            row.push(changeCounts(r));
-        return `| ${row.join(' | ')} |`;
-    });
-    return [`| ${head.join(' | ')} |`, `| ${align.join(' | ')} |`, ...rows].join('\n');
+    const showProfiles = !onlySystemProfiles(results);
+    const columns = [
+        // A no-break space keeps the symbol with its word in a narrow column.
+        { head: 'Status', align: ':--', value: r => `${STATUS_SYMBOL[r.status]}&nbsp;${r.status}` },
+        { head: 'Node', align: ':--', value: r => cell(r.node) },
+        {
+            head: 'Hostname',
+            align: ':--',
+            value: r => (r.hostname ? codeSpan(capChars(r.hostname, CAPS.name), { inTable: true }) : '—')
+        },
+        ...(showProfiles ? [{ head: 'Profiles', align: ':--', value: profileCell }] : []),
+        { head: 'Duration', align: '--:', value: r => format_formatDuration(r.durationMs) },
+        { head: 'Stage', align: ':--', value: r => r.stage ?? '—' },
+        ...(ctx.dryRun ? [{ head: 'Would change', align: ':--', value: changeCounts }] : [])
+    ];
+    const row = (cells) => `| ${cells.join(' | ')} |`;
+    return [
+        row(columns.map(c => c.head)),
+        row(columns.map(c => c.align)),
+        ...results.map(r => row(columns.map(c => c.value(r))))
+    ].join('\n');
+}
+function profileCell(r) {
+    const profiles = r.profiles
+        .slice(0, CAPS.profiles)
+        .map(p => codeSpan(capChars(p, CAPS.profile), { inTable: true }));
+    if (r.profiles.length > CAPS.profiles)
+        profiles.push(`+${r.profiles.length - CAPS.profiles} more`);
+    return profiles.join(', ') || '—';
 }
 const CHANGE_KINDS = ['stop', 'restart', 'start', 'reload'];
 function hasChanges(c) {
@@ -39765,11 +39795,14 @@ function renderChanges(results, mode) {
         .filter(block => block !== '')
         .join('\n\n');
 }
-function logParagraph(node, shown, planShortened) {
-    const size = node.logBytes > 0 ? ` (${formatBytes(node.logBytes)} in all)` : '';
-    const plan = planShortened ? ", deploy-rs's plan shortened" : '';
+function logParagraph(node, shown, planCondensed) {
+    const notes = [
+        ...(node.logBytes > 0 ? [`${formatBytes(node.logBytes)} in all`] : []),
+        ...(planCondensed && shown > 0 ? ["deploy-rs's plan condensed"] : [])
+    ];
+    const size = notes.length > 0 ? ` (${notes.join('; ')})` : '';
     if (shown > 0)
-        return `Last ${shown} ${shown === 1 ? 'line' : 'lines'} of the log${size}${plan}:`;
+        return `Last ${shown} ${shown === 1 ? 'line' : 'lines'} of the log${size}:`;
     if (node.logTail.length > 0)
         return `Log excerpt left out to keep this report small${size}.`;
     if (node.logFile === null)
@@ -39789,10 +39822,10 @@ function renderFailures(nodes, detail) {
         const r = n.result;
         const excerpt = condenseLog(n.logTail);
         const tail = detail.tailLines > 0 ? excerpt.lines.slice(-detail.tailLines) : [];
-        const planShortened = excerpt.marker !== null && tail.includes(excerpt.marker);
+        const planCondensed = excerpt.marker !== null && tail.includes(excerpt.marker);
         const parts = [
             `<details>\n<summary>${STATUS_SYMBOL[r.status]} <strong>${htmlText(capChars(r.node, CAPS.name))}</strong> · ${htmlText(capChars(failureReason(r), CAPS.error))}</summary>`,
-            logParagraph(n, tail.length, planShortened)
+            logParagraph(n, tail.length, planCondensed)
         ];
         if (tail.length > 0)
             parts.push(`<pre>\n${preLines(tail, CAPS.logLine)}\n</pre>`);

@@ -120,8 +120,9 @@ async function deployNode(job: DeployJob, options: RunnerOptions): Promise<NodeR
     if (!log.write(`${line}\n`)) pauseUntilDrained(log, child.stdout, child.stderr)
     if (echoed < liveLimit) {
       echoed += line.length
-      // The node prefix also keeps a log line from ever starting with "::" (a workflow command).
-      options.echo(`${node.name} | ${line}`)
+      // The node prefix keeps a log line from ever starting with "::" (a workflow command).
+      // The runner also ends lines at a bare CR, so every CR-separated piece gets the prefix.
+      for (const piece of line.split('\r')) options.echo(`${node.name} | ${piece}`)
     } else if (!echoStopped) {
       echoStopped = true
       options.echo(

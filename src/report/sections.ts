@@ -16,7 +16,6 @@ import {
   formatDuration,
   formatTotals,
   shortSha,
-  statusLabel,
   STATUS_SYMBOL
 } from './format.js'
 
@@ -185,32 +184,46 @@ function cell(text: string): string {
   return mdText(capChars(text, CAPS.name)) || '—'
 }
 
+/** True when every node has only the profile `system`: a column of `system` tells nothing. */
+function onlySystemProfiles(results: readonly NodeResult[]): boolean {
+  return results.every(r => r.profiles.length === 1 && r.profiles[0] === 'system')
+}
+
+/**
+ * One row per node: status, node, hostname, profiles (left out when every
+ * node has only `system`), duration, stage, and on dry runs the change counts.
+ */
 export function renderTable(ctx: RunContext, results: readonly NodeResult[]): string {
   if (results.length === 0) return ''
-  const head = ['Status', 'Node', 'Hostname', 'Profiles', 'Duration', 'Stage']
-  const align = [':--', ':--', ':--', ':--', '--:', ':--']
-  if (ctx.dryRun) {
-    head.push('Would change')
-    align.push(':--')
-  }
-  const rows = results.map(r => {
-    const profiles = r.profiles
-      .slice(0, CAPS.profiles)
-      .map(p => codeSpan(capChars(p, CAPS.profile), { inTable: true }))
-    if (r.profiles.length > CAPS.profiles)
-      profiles.push(`+${r.profiles.length - CAPS.profiles} more`)
-    const row = [
-      statusLabel(r.status),
-      cell(r.node),
-      r.hostname ? codeSpan(capChars(r.hostname, CAPS.name), { inTable: true }) : '—',
-      profiles.join(', ') || '—',
-      formatDuration(r.durationMs),
-      r.stage ?? '—'
-    ]
-    if (ctx.dryRun) row.push(changeCounts(r))
-    return `| ${row.join(' | ')} |`
-  })
-  return [`| ${head.join(' | ')} |`, `| ${align.join(' | ')} |`, ...rows].join('\n')
+  const showProfiles = !onlySystemProfiles(results)
+  const columns: Array<{ head: string; align: string; value: (r: NodeResult) => string }> = [
+    // A no-break space keeps the symbol with its word in a narrow column.
+    { head: 'Status', align: ':--', value: r => `${STATUS_SYMBOL[r.status]}&nbsp;${r.status}` },
+    { head: 'Node', align: ':--', value: r => cell(r.node) },
+    {
+      head: 'Hostname',
+      align: ':--',
+      value: r => (r.hostname ? codeSpan(capChars(r.hostname, CAPS.name), { inTable: true }) : '—')
+    },
+    ...(showProfiles ? [{ head: 'Profiles', align: ':--', value: profileCell }] : []),
+    { head: 'Duration', align: '--:', value: r => formatDuration(r.durationMs) },
+    { head: 'Stage', align: ':--', value: r => r.stage ?? '—' },
+    ...(ctx.dryRun ? [{ head: 'Would change', align: ':--', value: changeCounts }] : [])
+  ]
+  const row = (cells: string[]): string => `| ${cells.join(' | ')} |`
+  return [
+    row(columns.map(c => c.head)),
+    row(columns.map(c => c.align)),
+    ...results.map(r => row(columns.map(c => c.value(r))))
+  ].join('\n')
+}
+
+function profileCell(r: NodeResult): string {
+  const profiles = r.profiles
+    .slice(0, CAPS.profiles)
+    .map(p => codeSpan(capChars(p, CAPS.profile), { inTable: true }))
+  if (r.profiles.length > CAPS.profiles) profiles.push(`+${r.profiles.length - CAPS.profiles} more`)
+  return profiles.join(', ') || '—'
 }
 
 const CHANGE_KINDS = ['stop', 'restart', 'start', 'reload'] as const

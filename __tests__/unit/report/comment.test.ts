@@ -58,7 +58,7 @@ describe('renderComment', () => {
     const body = renderComment(ctx, nodes, { marker: MARKER })
     expect(body.startsWith(`${MARKER}\n`)).toBe(true)
     expect(body).toContain('### What would change (2 of 7 nodes)')
-    expect(body).toContain('Last 19 lines of the log')
+    expect(body).toContain("Last 14 lines of the log (6.0 KiB in all; deploy-rs's plan condensed)")
     const rows = tableRows(toHtml(body))
     expect(rows).toHaveLength(8)
     expect(rows.every(r => r.length === 7)).toBe(true)

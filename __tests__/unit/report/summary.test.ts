@@ -47,9 +47,13 @@ describe('renderSummary: golden files', () => {
     const { context: ctx, nodes } = loadFixture('mixed-dry-run')
     const md = renderSummary(ctx, nodes)
     expect(md).toContain('### What would change (2 of 7 nodes)')
-    expect(md).toContain('- **web-2**: no unit changes')
+    expect(md).toContain('\n\nNo unit changes: **web-2**.\n\n')
     expect(md).toContain('restart systemd itself')
-    expect(md).toContain('- **cache-1**: ❌ failed at build, so there is no list of changes')
+    expect(md).toContain(
+      'No list of changes, because the dry run did not succeed: **cache-1** (❌ failed at build), **edge-1** (📡 unreachable at keyscan)'
+    )
+    // Only the nodes that would change something get a list item.
+    expect(md.match(/^- \*\*/gm)).toHaveLength(2)
   })
 })
 
