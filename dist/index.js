@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6212);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7967);
 /** Entry point of the main step (action.yml `runs.main`). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6212:
+/***/ 7967:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33357,7 +33357,43 @@ function stripCarriageReturns(text) {
     return end === text.length ? text : text.slice(0, end);
 }
 
+;// CONCATENATED MODULE: ./src/deploy/log-file.ts
+/**
+ * A node's log file, written in large pieces: one write per line cost more
+ * than parsing the line when a host floods its output.
+ */
+class BufferedLogFile {
+    stream;
+    flushBytes;
+    parts = [];
+    size = 0;
+    constructor(stream, flushBytes = 64 * 1024) {
+        this.stream = stream;
+        this.flushBytes = flushBytes;
+    }
+    /** Adds a line; false when the file wants the writer to wait for 'drain'. */
+    line(text) {
+        this.parts.push(text, '\n');
+        this.size += text.length + 1;
+        return this.size >= this.flushBytes ? this.flush() : true;
+    }
+    flush() {
+        if (this.size === 0)
+            return true;
+        const text = this.parts.join('');
+        this.parts = [];
+        this.size = 0;
+        return this.stream.write(text);
+    }
+    /** Writes what is left and closes the file. */
+    close() {
+        this.flush();
+        return new Promise(resolve => this.stream.end(resolve));
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/runner.ts
+
 
 
 
@@ -33416,6 +33452,7 @@ async function deployNode(job, options) {
     await options.onStart?.(node);
     const logFile = (0,external_node_path_namespaceObject.join)(options.logsDir, `${safeFileName(node.name)}.log`);
     const log = (0,external_node_fs_namespaceObject.createWriteStream)(logFile, { mode: 0o600 });
+    const logWriter = new BufferedLogFile(log);
     const parser = new DeployLogParser({ tailLines: options.tailLines });
     const liveLimit = options.liveEchoBytes ?? DEFAULT_LIVE_ECHO_BYTES;
     let echoed = 0;
@@ -33423,7 +33460,7 @@ async function deployNode(job, options) {
     const child = options.launch(job.argv, options.env);
     const onLine = (stream) => (line) => {
         parser.push(line, stream);
-        if (!log.write(`${line}\n`))
+        if (!logWriter.line(line))
             pauseUntilDrained(log, child.stdout, child.stderr);
         if (echoed < liveLimit) {
             echoed += line.length;
@@ -33468,7 +33505,7 @@ async function deployNode(job, options) {
     options.abortSignal.removeEventListener('abort', onAbort);
     stdout.flush();
     stderr.flush();
-    await new Promise(resolve => log.end(resolve));
+    await logWriter.close();
     const outcome = classifyRun({
         parser,
         exitCode: exit.code,
@@ -40454,6 +40491,7 @@ async function collectHostKeys(hosts, options) {
         }
         let problem = '';
         for (let attempt = 1; attempt <= tries; attempt++) {
+            const started = Date.now();
             const result = await options.keyscan(host, port, options.timeoutSeconds);
             if (result.lines.length > 0) {
                 log(`${name}: scanned ${result.lines.map(line => line.split(/\s+/)[1]).join(', ')} (trust on first use)`);
@@ -40461,8 +40499,12 @@ async function collectHostKeys(hosts, options) {
                 return;
             }
             problem = result.problem ?? 'no host key';
-            if (attempt < tries)
+            // A quick failure (refused, tailnet not up yet) waits before the next try; a try
+            // that used its whole timeout has waited already.
+            const usedTimeout = Date.now() - started >= options.timeoutSeconds * 1000 * 0.9;
+            if (attempt < tries && !usedTimeout) {
                 await new Promise(resolve => setTimeout(resolve, backoffMs * attempt));
+            }
         }
         missing.set(name, `${name}: ${problem} after ${tries} ${tries === 1 ? 'try' : 'tries'} of ${options.timeoutSeconds} s`);
     }));
@@ -40827,6 +40869,13 @@ async function deploy(tools, cancelled) {
     }
     ;
     (deployRs.unpinned ? warning : info)(`deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`);
+    // The flake check and the ssh set-up (key scans may wait on slow hosts) run side by side.
+    if (!settings.skipChecks)
+        info(`Running nix flake check on ${plan.flake} once for every node`);
+    const stopCheck = new AbortController();
+    const checking = settings.skipChecks
+        ? Promise.resolve(null)
+        : tools.nix.flakeCheck(plan.flake, settings.deployArgs.nix, AbortSignal.any([cancelled, stopCheck.signal]));
     let setup;
     try {
         const dir = newWorkspacePath(environment.runnerTemp);
@@ -40839,22 +40888,19 @@ async function deploy(tools, cancelled) {
         });
     }
     catch (error) {
+        stopCheck.abort();
+        await checking;
         context.runError = expectedMessage(error);
         outcome.reports = skipAll('skipped', `not started: ${context.runError}`);
         return outcome;
     }
+    const check = await checking;
     if (cancelled.aborted)
         return cancelledBeforeStart(outcome, skipAll);
-    if (!settings.skipChecks) {
-        info(`Running nix flake check on ${plan.flake} once for every node`);
-        const check = await tools.nix.flakeCheck(plan.flake, settings.deployArgs.nix, cancelled);
-        if (cancelled.aborted)
-            return cancelledBeforeStart(outcome, skipAll);
-        if (!check.ok) {
-            context.checkFailure = check.outputTail;
-            outcome.reports = skipAll('skipped', `not started: ${check.reason}`);
-            return outcome;
-        }
+    if (check && !check.ok) {
+        context.checkFailure = check.outputTail;
+        outcome.reports = skipAll('skipped', `not started: ${check.reason}`);
+        return outcome;
     }
     const failedEarly = new Map();
     for (const node of plan.nodes) {

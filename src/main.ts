@@ -139,6 +139,17 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     `deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`
   )
 
+  // The flake check and the ssh set-up (key scans may wait on slow hosts) run side by side.
+  if (!settings.skipChecks)
+    core.info(`Running nix flake check on ${plan.flake} once for every node`)
+  const stopCheck = new AbortController()
+  const checking = settings.skipChecks
+    ? Promise.resolve(null)
+    : tools.nix.flakeCheck(
+        plan.flake,
+        settings.deployArgs.nix,
+        AbortSignal.any([cancelled, stopCheck.signal])
+      )
   let setup: Awaited<ReturnType<typeof prepareSsh>>
   try {
     const dir = newWorkspacePath(environment.runnerTemp)
@@ -150,21 +161,18 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
       log: core.info
     })
   } catch (error) {
+    stopCheck.abort()
+    await checking
     context.runError = expectedMessage(error)
     outcome.reports = skipAll('skipped', `not started: ${context.runError}`)
     return outcome
   }
+  const check = await checking
   if (cancelled.aborted) return cancelledBeforeStart(outcome, skipAll)
-
-  if (!settings.skipChecks) {
-    core.info(`Running nix flake check on ${plan.flake} once for every node`)
-    const check = await tools.nix.flakeCheck(plan.flake, settings.deployArgs.nix, cancelled)
-    if (cancelled.aborted) return cancelledBeforeStart(outcome, skipAll)
-    if (!check.ok) {
-      context.checkFailure = check.outputTail
-      outcome.reports = skipAll('skipped', `not started: ${check.reason}`)
-      return outcome
-    }
+  if (check && !check.ok) {
+    context.checkFailure = check.outputTail
+    outcome.reports = skipAll('skipped', `not started: ${check.reason}`)
+    return outcome
   }
 
   const failedEarly = new Map<string, NodeReport>()

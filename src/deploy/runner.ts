@@ -6,6 +6,7 @@ import type { PlannedNode } from '../plan/targets.js'
 import { classifyRun } from './classify.js'
 import type { Launcher } from './launcher.js'
 import { LineSplitter } from './line-splitter.js'
+import { BufferedLogFile } from './log-file.js'
 import { DeployLogParser } from './log-parser.js'
 
 /** One deploy-rs call to make. */
@@ -109,6 +110,7 @@ async function deployNode(job: DeployJob, options: RunnerOptions): Promise<NodeR
   await options.onStart?.(node)
   const logFile = join(options.logsDir, `${safeFileName(node.name)}.log`)
   const log = createWriteStream(logFile, { mode: 0o600 })
+  const logWriter = new BufferedLogFile(log)
   const parser = new DeployLogParser({ tailLines: options.tailLines })
   const liveLimit = options.liveEchoBytes ?? DEFAULT_LIVE_ECHO_BYTES
   let echoed = 0
@@ -117,7 +119,7 @@ async function deployNode(job: DeployJob, options: RunnerOptions): Promise<NodeR
   const child = options.launch(job.argv, options.env)
   const onLine = (stream: 'stdout' | 'stderr') => (line: string) => {
     parser.push(line, stream)
-    if (!log.write(`${line}\n`)) pauseUntilDrained(log, child.stdout, child.stderr)
+    if (!logWriter.line(line)) pauseUntilDrained(log, child.stdout, child.stderr)
     if (echoed < liveLimit) {
       echoed += line.length
       // The node prefix keeps a log line from ever starting with "::" (a workflow command).
@@ -164,7 +166,7 @@ async function deployNode(job: DeployJob, options: RunnerOptions): Promise<NodeR
   options.abortSignal.removeEventListener('abort', onAbort)
   stdout.flush()
   stderr.flush()
-  await new Promise<void>(resolve => log.end(resolve))
+  await logWriter.close()
 
   const outcome = classifyRun({
     parser,

@@ -13,7 +13,7 @@ export interface HostKeysOptions {
   timeoutSeconds: number
   /** Tries per host; the tailnet may need a few seconds after joining. */
   tries?: number
-  /** Wait before try n+1 is backoffMs × n. */
+  /** Wait before try n+1 is backoffMs × n, unless try n used its whole timeout. */
   backoffMs?: number
   log?: (message: string) => void
 }
@@ -53,6 +53,7 @@ export async function collectHostKeys(
       }
       let problem = ''
       for (let attempt = 1; attempt <= tries; attempt++) {
+        const started = Date.now()
         const result = await options.keyscan(host, port, options.timeoutSeconds)
         if (result.lines.length > 0) {
           log(
@@ -62,7 +63,12 @@ export async function collectHostKeys(
           return
         }
         problem = result.problem ?? 'no host key'
-        if (attempt < tries) await new Promise(resolve => setTimeout(resolve, backoffMs * attempt))
+        // A quick failure (refused, tailnet not up yet) waits before the next try; a try
+        // that used its whole timeout has waited already.
+        const usedTimeout = Date.now() - started >= options.timeoutSeconds * 1000 * 0.9
+        if (attempt < tries && !usedTimeout) {
+          await new Promise(resolve => setTimeout(resolve, backoffMs * attempt))
+        }
       }
       missing.set(
         name,

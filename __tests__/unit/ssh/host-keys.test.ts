@@ -172,6 +172,19 @@ describe('collectHostKeys', () => {
     expect(result.missing.size).toBe(0)
   })
 
+  it('does not wait again after a try that used its whole timeout (a black hole)', async () => {
+    // Each try takes the whole 1 s timeout; a 2 s backoff would show as 2 s + 4 s more.
+    const { keyscan, calls } = fakeKeyscan({ 'hole:22': [nothing('timed out')] }, 1000)
+    const started = Date.now()
+    const result = await collectHostKeys(
+      [{ host: 'hole', port: 22 }],
+      options(keyscan, { timeoutSeconds: 1, backoffMs: 2000 })
+    )
+    expect(calls).toHaveLength(3)
+    expect(Date.now() - started).toBeLessThan(4500)
+    expect(result.missing.get('hole')).toMatch(/timed out after 3 tries of 1 s/)
+  })
+
   it('stops retrying after the first success', async () => {
     const { keyscan, calls } = fakeKeyscan({ 'web:22': [nothing(), found('web', ED)] })
     await collectHostKeys([{ host: 'web', port: 22 }], options(keyscan, { tries: 5 }))
