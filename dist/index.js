@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7967);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8450);
 /** Entry point of the main step (action.yml `runs.main`). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7967:
+/***/ 8450:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32181,45 +32181,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./src/commands/leftover-processes.ts
-
-/**
- * Every process the main step starts carries this variable (set to its
- * workspace), and so do their children (ssh, nix). If the main step was
- * killed outright, the post step finds them by it and stops them.
- */
-const WORKSPACE_MARKER = 'DEPLOY_RS_ACTION_WORKSPACE';
-/** Pids of live processes whose environment holds MARKER=workspace (Linux /proc; elsewhere none). */
-async function findMarkedProcesses(workspace, procDir = '/proc') {
-    const needle = `${WORKSPACE_MARKER}=${workspace}\0`;
-    const entries = await readdir(procDir).catch(() => []);
-    const found = [];
-    await Promise.all(entries
-        .filter(entry => /^\d+$/.test(entry) && Number(entry) !== process.pid)
-        .map(async (entry) => {
-        const environ = await readFile(`${procDir}/${entry}/environ`, 'utf8').catch(() => '');
-        if (`${environ}\0`.includes(needle) || environ.includes(needle))
-            found.push(Number(entry));
-    }));
-    return found;
-}
-/** SIGKILLs the given pids, ignoring those that are gone; returns how many were signalled. */
-function killProcesses(pids) {
-    let killed = 0;
-    for (const pid of pids) {
-        try {
-            process.kill(pid, 'SIGKILL');
-            killed++;
-        }
-        catch {
-            // already gone
-        }
-    }
-    return killed;
-}
-
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/commands/process.ts
@@ -32483,6 +32444,254 @@ function firstLine(text) {
         .find(line => line !== '') ?? '');
 }
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/commands/leftover-processes.ts
+
+/**
+ * Every process the main step starts carries this variable (set to its
+ * workspace), and so do their children (ssh, nix). If the main step was
+ * killed outright, the post step finds them by it and stops them.
+ */
+const WORKSPACE_MARKER = 'DEPLOY_RS_ACTION_WORKSPACE';
+/** Pids of live processes whose environment holds MARKER=workspace (Linux /proc; elsewhere none). */
+async function findMarkedProcesses(workspace, procDir = '/proc') {
+    const needle = `${WORKSPACE_MARKER}=${workspace}\0`;
+    const entries = await readdir(procDir).catch(() => []);
+    const found = [];
+    await Promise.all(entries
+        .filter(entry => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+        .map(async (entry) => {
+        const environ = await readFile(`${procDir}/${entry}/environ`, 'utf8').catch(() => '');
+        if (`${environ}\0`.includes(needle) || environ.includes(needle))
+            found.push(Number(entry));
+    }));
+    return found;
+}
+/** SIGKILLs the given pids, ignoring those that are gone; returns how many were signalled. */
+function killProcesses(pids) {
+    let killed = 0;
+    for (const pid of pids) {
+        try {
+            process.kill(pid, 'SIGKILL');
+            killed++;
+        }
+        catch {
+            // already gone
+        }
+    }
+    return killed;
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/ssh/keys.ts
+/**
+ * Turns the ssh-private-key secret into clean key texts, whatever shape it
+ * arrived in: Windows line endings, no trailing newline, blank lines around
+ * it, several keys one after another, or a key pasted onto one line.
+ * Messages never quote key material.
+ */
+class KeyFormatError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'KeyFormatError';
+    }
+}
+const BLOCK = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----([\s\S]*?)-----END \1-----/g;
+function splitPrivateKeys(secret) {
+    const text = secret.replace(/\r\n?/g, '\n');
+    const keys = [];
+    for (const match of text.matchAll(BLOCK)) {
+        keys.push(normaliseBlock(match[1], match[2]));
+    }
+    if (keys.length === 0) {
+        const sawPublicKey = /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-\S+) AAAA/m.test(text);
+        const sawBegin = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text);
+        throw new KeyFormatError(sawPublicKey
+            ? 'ssh-private-key: this is a public key; put the PRIVATE key in the secret (the file without .pub).'
+            : sawBegin
+                ? 'ssh-private-key: a key starts with -----BEGIN ... PRIVATE KEY----- but its matching -----END ... PRIVATE KEY----- line is missing; paste the whole key file into the secret.'
+                : `ssh-private-key: no private key found in ${countLines(text)} line(s); expected an OpenSSH or PEM private key starting with -----BEGIN OPENSSH PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----.`);
+    }
+    return keys;
+}
+/** Rebuilds one key block with \n line endings, its PEM headers kept, and a final newline. */
+function normaliseBlock(label, body) {
+    let lines = body
+        .split('\n')
+        .map(line => line.trim())
+        .filter((line, index, all) => line !== '' || (index > 0 && isPemHeader(all[index - 1])));
+    // A key pasted onto one line (newlines turned into spaces) has a single body line with blanks in it.
+    if (lines.length === 1 && /\s/.test(lines[0]))
+        lines = joinHeaderWords(lines[0].split(/\s+/));
+    const headerEnd = lines.findLastIndex(isPemHeader);
+    const headers = headerEnd === -1 ? [] : [...lines.slice(0, headerEnd + 1), ''];
+    const base64 = lines.slice(headerEnd + 1).filter(line => line !== '');
+    return [`-----BEGIN ${label}-----`, ...headers, ...base64, `-----END ${label}-----`, ''].join('\n');
+}
+/** In a one-line paste, `Proc-Type:` and its value became two words: put them back together. */
+function joinHeaderWords(words) {
+    const lines = [];
+    for (let i = 0; i < words.length; i++) {
+        if (/^[A-Za-z-]+:$/.test(words[i]) && i + 1 < words.length)
+            lines.push(`${words[i]} ${words[++i]}`);
+        else
+            lines.push(words[i]);
+    }
+    return lines;
+}
+function isPemHeader(line) {
+    return line !== undefined && /^[A-Za-z-]+: /.test(line);
+}
+function countLines(text) {
+    return text.split('\n').filter(line => line.trim() !== '').length;
+}
+
+;// CONCATENATED MODULE: ./src/ssh/workspace.ts
+
+
+
+
+
+
+class WorkspaceError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'WorkspaceError';
+    }
+}
+const WORKSPACE_PREFIX = 'deploy-rs-action-';
+/**
+ * Picks a fresh directory name under RUNNER_TEMP. A random name per run keeps
+ * two jobs on one self-hosted runner apart and ignores leftovers of killed runs.
+ */
+function newWorkspacePath(runnerTemp) {
+    const dir = (0,external_node_path_namespaceObject.join)(runnerTemp || (0,external_node_os_namespaceObject.tmpdir)(), `${WORKSPACE_PREFIX}${(0,external_node_crypto_.randomUUID)()}`);
+    if (/\s/.test(dir)) {
+        // deploy-rs splits --ssh-opts on spaces, so no path in it may hold one.
+        throw new WorkspaceError(`RUNNER_TEMP (${runnerTemp}) contains a blank; deploy-rs cannot pass such paths to ssh. Use a runner whose temp directory has none.`);
+    }
+    return dir;
+}
+/** Creates the directory (0700) and writes the keys (0600), decrypting encrypted ones. */
+async function createWorkspace(dir, secret, keygen, mask) {
+    const keys = splitPrivateKeys(secret.privateKeys);
+    await (0,promises_namespaceObject.mkdir)(dir, { mode: 0o700 });
+    const keysDir = (0,external_node_path_namespaceObject.join)(dir, 'keys');
+    const logsDir = (0,external_node_path_namespaceObject.join)(dir, 'logs');
+    await (0,promises_namespaceObject.mkdir)(keysDir, { mode: 0o700 });
+    await (0,promises_namespaceObject.mkdir)(logsDir, { mode: 0o700 });
+    const keyFiles = [];
+    const askpass = (0,external_node_path_namespaceObject.join)(dir, 'askpass');
+    try {
+        for (const [index, key] of keys.entries()) {
+            const keyFile = (0,external_node_path_namespaceObject.join)(keysDir, `key-${index + 1}`);
+            await (0,promises_namespaceObject.writeFile)(keyFile, key, { mode: 0o600, flag: 'wx' });
+            if (await unlockKey(keyFile, index + 1, keys.length, secret.passphrase, keygen, askpass)) {
+                // The decrypted text differs from the secret the runner already masks.
+                mask(await (0,promises_namespaceObject.readFile)(keyFile, 'utf8'));
+            }
+            keyFiles.push(keyFile);
+        }
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(askpass, { force: true });
+    }
+    return {
+        dir,
+        keyFiles,
+        knownHostsFile: (0,external_node_path_namespaceObject.join)(dir, 'known_hosts'),
+        sshConfigFile: (0,external_node_path_namespaceObject.join)(dir, 'ssh_config'),
+        logsDir
+    };
+}
+async function unlockKey(keyFile, number, count, passphrase, keygen, askpass) {
+    const which = count === 1 ? 'the key' : `key ${number} of ${count}`;
+    const probe = await keygen.probe(keyFile);
+    if (probe.state === 'usable')
+        return false;
+    if (probe.state === 'invalid') {
+        throw new WorkspaceError(`ssh-private-key: ${which} is not a usable private key (ssh-keygen: ${probe.detail || 'invalid format'}). Paste the whole private key file, including its BEGIN and END lines.`);
+    }
+    if (passphrase === '') {
+        throw new WorkspaceError(`ssh-private-key: ${which} is encrypted and ssh-key-passphrase is empty; pass the passphrase from a secret in ssh-key-passphrase, or use a key without one.`);
+    }
+    // A tiny helper that prints the passphrase from the environment: it never appears in argv or a file.
+    await (0,promises_namespaceObject.writeFile)(askpass, `#!/bin/sh\nprintf '%s\\n' "$${ASKPASS_VARIABLE}"\n`, { mode: 0o700 });
+    await (0,promises_namespaceObject.chmod)(askpass, 0o700);
+    const result = await keygen.removePassphrase(keyFile, passphrase, askpass);
+    if (!result.ok) {
+        throw new WorkspaceError(`ssh-key-passphrase: it does not decrypt ${which} (ssh-keygen: incorrect passphrase or unreadable key).`);
+    }
+    return true;
+}
+/** Writes known_hosts (0600). */
+async function writeKnownHosts(workspace, lines) {
+    await (0,promises_namespaceObject.writeFile)(workspace.knownHostsFile, lines.map(line => `${line}\n`).join(''), {
+        mode: 0o600
+    });
+}
+/**
+ * Writes the ssh config every connection uses: the user's lines first (ssh
+ * keeps the first value it reads), then the action's defaults.
+ */
+async function writeSshConfig(workspace, userLines) {
+    const lines = [
+        '# Written by deploy-rs-action for this job only; removed by its post step.',
+        ...userLines,
+        'Host *',
+        ...workspace.keyFiles.map(file => `  IdentityFile ${file}`),
+        '  IdentitiesOnly yes',
+        '  PasswordAuthentication no',
+        '  KbdInteractiveAuthentication no',
+        '  ServerAliveInterval 15',
+        '  ServerAliveCountMax 4',
+        '  ConnectTimeout 30',
+        '  UpdateHostKeys no',
+        '  LogLevel ERROR'
+    ];
+    await (0,promises_namespaceObject.writeFile)(workspace.sshConfigFile, `${lines.join('\n')}\n`, { mode: 0o600 });
+}
+/**
+ * The ssh options deploy-rs must pass to every ssh and `nix copy` it runs.
+ * deploy-rs REPLACES a node's sshOpts with --ssh-opts, so the node's own
+ * options are appended here. Host-key and multiplexing options go on the
+ * command line, ahead of the node's, so nothing can weaken them
+ * (ssh keeps the first value it sees).
+ */
+function sshOptionsFor(workspace, nodeSshOpts) {
+    return [
+        '-F',
+        workspace.sshConfigFile,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        `UserKnownHostsFile=${workspace.knownHostsFile}`,
+        '-o',
+        'GlobalKnownHostsFile=/dev/null',
+        '-o',
+        'BatchMode=yes',
+        // Magic rollback opens several sessions; multiplexing breaks it (deploy-rs #106, #226, #233).
+        '-o',
+        'ControlMaster=no',
+        '-o',
+        'ControlPath=none',
+        ...nodeSshOpts
+    ];
+}
+/** Removes a workspace; only directories this action created are ever removed. */
+async function removeWorkspace(dir) {
+    if (!dir || !dir.split('/').at(-1)?.startsWith(WORKSPACE_PREFIX))
+        return false;
+    await rm(dir, { recursive: true, force: true });
+    return true;
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/command.ts
 /**
  * The argument vector of one deploy-rs call for one node. Checks already ran
@@ -32516,114 +32725,6 @@ function quoteName(name) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./src/deploy/deploy-rs.ts
-
-
-const deploy_rs_NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
-/** The deploy-rs command cannot be run at all: no node is started with it. */
-class DeployRsError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'DeployRsError';
-    }
-}
-/**
- * Picks the deploy-rs command: the user's, else `deploy` on PATH, else the
- * flake's own deploy-rs input (its activate-rs must match, upstream #100,
- * #235), else upstream master.
- */
-async function chooseDeployRs(configured, flake, nix, findOnPath = findExecutable) {
-    if (configured) {
-        // Checked once here, so a typo gives one clear error instead of a failure per node.
-        const program = configured[0];
-        const found = program.includes('/') ? isExecutable(program) : findOnPath(program) !== null;
-        if (!found) {
-            const where = program.includes('/')
-                ? 'does not exist or is not executable'
-                : 'was not found on PATH';
-            throw new DeployRsError(`deploy-rs: the command ${program} ${where}; set the deploy-rs input to a command that runs deploy-rs (e.g. 'deploy' or 'nix run github:serokell/deploy-rs --'), or leave it empty to detect one.`);
-        }
-        return { argv: [...configured], reason: 'from the deploy-rs input', unpinned: false };
-    }
-    const onPath = findOnPath('deploy');
-    if (onPath)
-        return { argv: ['deploy'], reason: `deploy on PATH (${onPath})`, unpinned: false };
-    if (await nix.hasDeployRsInput(flake)) {
-        return {
-            argv: ['nix', ...deploy_rs_NIX_FEATURES, 'run', '--inputs-from', flake, 'deploy-rs', '--'],
-            reason: "the flake's own deploy-rs input, pinned by its lock file",
-            unpinned: false
-        };
-    }
-    return {
-        argv: ['nix', ...deploy_rs_NIX_FEATURES, 'run', 'github:serokell/deploy-rs', '--'],
-        reason: 'github:serokell/deploy-rs (UNPINNED: add deploy-rs as a flake input, or set the deploy-rs input, to pin it)',
-        unpinned: true
-    };
-}
-function findExecutable(program, path = process.env.PATH ?? '') {
-    for (const dir of path.split(external_node_path_namespaceObject.delimiter)) {
-        if (!dir)
-            continue;
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, program);
-        if (isExecutable(candidate))
-            return candidate;
-    }
-    return null;
-}
-function isExecutable(file) {
-    try {
-        (0,external_node_fs_namespaceObject.accessSync)(file, external_node_fs_namespaceObject.constants.X_OK);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/deploy/launcher.ts
-
-
-/** How long output may keep flowing after the process itself exited (an escaped grandchild). */
-const DRAIN_AFTER_EXIT_MS = 3_000;
-const launchProcess = (argv, env) => {
-    const child = (0,external_node_child_process_namespaceObject.spawn)(argv[0], argv.slice(1), {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        // Its own process group, so a timeout or cancellation can stop ssh and nix too.
-        detached: true
-    });
-    const exited = new Promise(resolve => {
-        let startError = null;
-        let drainTimer;
-        child.on('error', error => {
-            startError = error;
-            resolve({ code: null, signal: null, startError });
-        });
-        child.on('exit', (code, signal) => {
-            drainTimer = setTimeout(() => {
-                child.stdout.destroy();
-                child.stderr.destroy();
-                resolve({ code, signal, startError });
-            }, DRAIN_AFTER_EXIT_MS);
-        });
-        child.on('close', (code, signal) => {
-            if (drainTimer)
-                clearTimeout(drainTimer);
-            resolve({ code, signal, startError });
-        });
-    });
-    return {
-        pid: child.pid,
-        stdout: child.stdout,
-        stderr: child.stderr,
-        exited,
-        killGroup: signal => killGroup(child.pid, signal)
-    };
-};
-
 ;// CONCATENATED MODULE: ./src/deploy/log-parser.ts
 const DEFAULT_TAIL_LINES = 100;
 const DEFAULT_MAX_TAIL_LINE_LENGTH = 4096;
@@ -33547,6 +33648,165 @@ function pauseUntilDrained(log, ...streams) {
 function safeFileName(name) {
     return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'node';
 }
+
+;// CONCATENATED MODULE: ./src/deploy/deploy-nodes.ts
+
+
+
+
+const FAIL_FAST_SKIP = 'not started: fail-fast stopped the run after an earlier node failed';
+/**
+ * Deploys every planned node whose host key is known and returns one report
+ * per planned node, in plan order: hosts without a key are `unreachable` at
+ * keyscan (and with fail-fast, stop the rest before anything starts).
+ */
+async function deployNodes(input) {
+    const { plan, settings, setup } = input;
+    const failedEarly = new Map();
+    for (const node of plan.nodes) {
+        const reason = setup.unreachable.get(node.name);
+        if (reason) {
+            failedEarly.set(node.name, notStarted(node, plan.dryRun, 'unreachable', reason, 'keyscan'));
+        }
+    }
+    const jobs = plan.nodes
+        .filter(node => !failedEarly.has(node.name))
+        .map(node => ({
+        node,
+        argv: deployArgv(node, {
+            deployRs: input.deployRs,
+            deployArgs: settings.deployArgs,
+            flake: plan.flake,
+            dryRun: plan.dryRun,
+            sshUser: settings.sshUser,
+            sshOpts: sshOptionsFor(setup.workspace, node.sshOpts)
+        })
+    }));
+    const failFastTriggered = settings.failFast && failedEarly.size > 0;
+    const ran = await runDeploys(failFastTriggered ? [] : jobs, {
+        ...input.hooks,
+        parallel: settings.parallel,
+        failFast: settings.failFast,
+        hostTimeoutMs: settings.hostTimeoutMs,
+        dryRun: plan.dryRun,
+        logsDir: setup.workspace.logsDir,
+        // The marker lets the post step find and stop these processes should the main step be killed.
+        env: { ...process.env, [WORKSPACE_MARKER]: setup.workspace.dir },
+        launch: input.launch,
+        abortSignal: input.cancelled,
+        echo: input.echo
+    });
+    const byNode = new Map(ran.map(report => [report.result.node, report]));
+    return plan.nodes.map(node => failedEarly.get(node.name) ??
+        byNode.get(node.name) ??
+        notStarted(node, plan.dryRun, 'skipped', FAIL_FAST_SKIP));
+}
+
+;// CONCATENATED MODULE: ./src/deploy/deploy-rs.ts
+
+
+const deploy_rs_NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+/** The deploy-rs command cannot be run at all: no node is started with it. */
+class DeployRsError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'DeployRsError';
+    }
+}
+/**
+ * Picks the deploy-rs command: the user's, else `deploy` on PATH, else the
+ * flake's own deploy-rs input (its activate-rs must match, upstream #100,
+ * #235), else upstream master.
+ */
+async function chooseDeployRs(configured, flake, nix, findOnPath = findExecutable) {
+    if (configured) {
+        // Checked once here, so a typo gives one clear error instead of a failure per node.
+        const program = configured[0];
+        const found = program.includes('/') ? isExecutable(program) : findOnPath(program) !== null;
+        if (!found) {
+            const where = program.includes('/')
+                ? 'does not exist or is not executable'
+                : 'was not found on PATH';
+            throw new DeployRsError(`deploy-rs: the command ${program} ${where}; set the deploy-rs input to a command that runs deploy-rs (e.g. 'deploy' or 'nix run github:serokell/deploy-rs --'), or leave it empty to detect one.`);
+        }
+        return { argv: [...configured], reason: 'from the deploy-rs input', unpinned: false };
+    }
+    const onPath = findOnPath('deploy');
+    if (onPath)
+        return { argv: ['deploy'], reason: `deploy on PATH (${onPath})`, unpinned: false };
+    if (await nix.hasDeployRsInput(flake)) {
+        return {
+            argv: ['nix', ...deploy_rs_NIX_FEATURES, 'run', '--inputs-from', flake, 'deploy-rs', '--'],
+            reason: "the flake's own deploy-rs input, pinned by its lock file",
+            unpinned: false
+        };
+    }
+    return {
+        argv: ['nix', ...deploy_rs_NIX_FEATURES, 'run', 'github:serokell/deploy-rs', '--'],
+        reason: 'github:serokell/deploy-rs (UNPINNED: add deploy-rs as a flake input, or set the deploy-rs input, to pin it)',
+        unpinned: true
+    };
+}
+function findExecutable(program, path = process.env.PATH ?? '') {
+    for (const dir of path.split(external_node_path_namespaceObject.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, program);
+        if (isExecutable(candidate))
+            return candidate;
+    }
+    return null;
+}
+function isExecutable(file) {
+    try {
+        (0,external_node_fs_namespaceObject.accessSync)(file, external_node_fs_namespaceObject.constants.X_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/launcher.ts
+
+
+/** How long output may keep flowing after the process itself exited (an escaped grandchild). */
+const DRAIN_AFTER_EXIT_MS = 3_000;
+const launchProcess = (argv, env) => {
+    const child = (0,external_node_child_process_namespaceObject.spawn)(argv[0], argv.slice(1), {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group, so a timeout or cancellation can stop ssh and nix too.
+        detached: true
+    });
+    const exited = new Promise(resolve => {
+        let startError = null;
+        let drainTimer;
+        child.on('error', error => {
+            startError = error;
+            resolve({ code: null, signal: null, startError });
+        });
+        child.on('exit', (code, signal) => {
+            drainTimer = setTimeout(() => {
+                child.stdout.destroy();
+                child.stderr.destroy();
+                resolve({ code, signal, startError });
+            }, DRAIN_AFTER_EXIT_MS);
+        });
+        child.on('close', (code, signal) => {
+            if (drainTimer)
+                clearTimeout(drainTimer);
+            resolve({ code, signal, startError });
+        });
+    });
+    return {
+        pid: child.pid,
+        stdout: child.stdout,
+        stderr: child.stderr,
+        exited,
+        killGroup: signal => killGroup(child.pid, signal)
+    };
+};
 
 ;// CONCATENATED MODULE: ./src/words.ts
 /**
@@ -40412,8 +40672,6 @@ async function attempt(what, step) {
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/ssh/known-hosts.ts
 
 /** How a host appears in known_hosts: `host` on port 22, `[host]:port` otherwise. */
@@ -40511,211 +40769,6 @@ async function collectHostKeys(hosts, options) {
     return { knownHosts: [...options.pinned, ...scanned.flat()], missing };
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/ssh/keys.ts
-/**
- * Turns the ssh-private-key secret into clean key texts, whatever shape it
- * arrived in: Windows line endings, no trailing newline, blank lines around
- * it, several keys one after another, or a key pasted onto one line.
- * Messages never quote key material.
- */
-class KeyFormatError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'KeyFormatError';
-    }
-}
-const BLOCK = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----([\s\S]*?)-----END \1-----/g;
-function splitPrivateKeys(secret) {
-    const text = secret.replace(/\r\n?/g, '\n');
-    const keys = [];
-    for (const match of text.matchAll(BLOCK)) {
-        keys.push(normaliseBlock(match[1], match[2]));
-    }
-    if (keys.length === 0) {
-        const sawPublicKey = /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-\S+) AAAA/m.test(text);
-        const sawBegin = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text);
-        throw new KeyFormatError(sawPublicKey
-            ? 'ssh-private-key: this is a public key; put the PRIVATE key in the secret (the file without .pub).'
-            : sawBegin
-                ? 'ssh-private-key: a key starts with -----BEGIN ... PRIVATE KEY----- but its matching -----END ... PRIVATE KEY----- line is missing; paste the whole key file into the secret.'
-                : `ssh-private-key: no private key found in ${countLines(text)} line(s); expected an OpenSSH or PEM private key starting with -----BEGIN OPENSSH PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----.`);
-    }
-    return keys;
-}
-/** Rebuilds one key block with \n line endings, its PEM headers kept, and a final newline. */
-function normaliseBlock(label, body) {
-    let lines = body
-        .split('\n')
-        .map(line => line.trim())
-        .filter((line, index, all) => line !== '' || (index > 0 && isPemHeader(all[index - 1])));
-    // A key pasted onto one line (newlines turned into spaces) has a single body line with blanks in it.
-    if (lines.length === 1 && /\s/.test(lines[0]))
-        lines = joinHeaderWords(lines[0].split(/\s+/));
-    const headerEnd = lines.findLastIndex(isPemHeader);
-    const headers = headerEnd === -1 ? [] : [...lines.slice(0, headerEnd + 1), ''];
-    const base64 = lines.slice(headerEnd + 1).filter(line => line !== '');
-    return [`-----BEGIN ${label}-----`, ...headers, ...base64, `-----END ${label}-----`, ''].join('\n');
-}
-/** In a one-line paste, `Proc-Type:` and its value became two words: put them back together. */
-function joinHeaderWords(words) {
-    const lines = [];
-    for (let i = 0; i < words.length; i++) {
-        if (/^[A-Za-z-]+:$/.test(words[i]) && i + 1 < words.length)
-            lines.push(`${words[i]} ${words[++i]}`);
-        else
-            lines.push(words[i]);
-    }
-    return lines;
-}
-function isPemHeader(line) {
-    return line !== undefined && /^[A-Za-z-]+: /.test(line);
-}
-function countLines(text) {
-    return text.split('\n').filter(line => line.trim() !== '').length;
-}
-
-;// CONCATENATED MODULE: ./src/ssh/workspace.ts
-
-
-
-
-
-
-class WorkspaceError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'WorkspaceError';
-    }
-}
-const WORKSPACE_PREFIX = 'deploy-rs-action-';
-/**
- * Picks a fresh directory name under RUNNER_TEMP. A random name per run keeps
- * two jobs on one self-hosted runner apart and ignores leftovers of killed runs.
- */
-function newWorkspacePath(runnerTemp) {
-    const dir = (0,external_node_path_namespaceObject.join)(runnerTemp || (0,external_node_os_namespaceObject.tmpdir)(), `${WORKSPACE_PREFIX}${(0,external_node_crypto_.randomUUID)()}`);
-    if (/\s/.test(dir)) {
-        // deploy-rs splits --ssh-opts on spaces, so no path in it may hold one.
-        throw new WorkspaceError(`RUNNER_TEMP (${runnerTemp}) contains a blank; deploy-rs cannot pass such paths to ssh. Use a runner whose temp directory has none.`);
-    }
-    return dir;
-}
-/** Creates the directory (0700) and writes the keys (0600), decrypting encrypted ones. */
-async function createWorkspace(dir, secret, keygen, mask) {
-    const keys = splitPrivateKeys(secret.privateKeys);
-    await (0,promises_namespaceObject.mkdir)(dir, { mode: 0o700 });
-    const keysDir = (0,external_node_path_namespaceObject.join)(dir, 'keys');
-    const logsDir = (0,external_node_path_namespaceObject.join)(dir, 'logs');
-    await (0,promises_namespaceObject.mkdir)(keysDir, { mode: 0o700 });
-    await (0,promises_namespaceObject.mkdir)(logsDir, { mode: 0o700 });
-    const keyFiles = [];
-    const askpass = (0,external_node_path_namespaceObject.join)(dir, 'askpass');
-    try {
-        for (const [index, key] of keys.entries()) {
-            const keyFile = (0,external_node_path_namespaceObject.join)(keysDir, `key-${index + 1}`);
-            await (0,promises_namespaceObject.writeFile)(keyFile, key, { mode: 0o600, flag: 'wx' });
-            if (await unlockKey(keyFile, index + 1, keys.length, secret.passphrase, keygen, askpass)) {
-                // The decrypted text differs from the secret the runner already masks.
-                mask(await (0,promises_namespaceObject.readFile)(keyFile, 'utf8'));
-            }
-            keyFiles.push(keyFile);
-        }
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(askpass, { force: true });
-    }
-    return {
-        dir,
-        keyFiles,
-        knownHostsFile: (0,external_node_path_namespaceObject.join)(dir, 'known_hosts'),
-        sshConfigFile: (0,external_node_path_namespaceObject.join)(dir, 'ssh_config'),
-        logsDir
-    };
-}
-async function unlockKey(keyFile, number, count, passphrase, keygen, askpass) {
-    const which = count === 1 ? 'the key' : `key ${number} of ${count}`;
-    const probe = await keygen.probe(keyFile);
-    if (probe.state === 'usable')
-        return false;
-    if (probe.state === 'invalid') {
-        throw new WorkspaceError(`ssh-private-key: ${which} is not a usable private key (ssh-keygen: ${probe.detail || 'invalid format'}). Paste the whole private key file, including its BEGIN and END lines.`);
-    }
-    if (passphrase === '') {
-        throw new WorkspaceError(`ssh-private-key: ${which} is encrypted and ssh-key-passphrase is empty; pass the passphrase from a secret in ssh-key-passphrase, or use a key without one.`);
-    }
-    // A tiny helper that prints the passphrase from the environment: it never appears in argv or a file.
-    await (0,promises_namespaceObject.writeFile)(askpass, `#!/bin/sh\nprintf '%s\\n' "$${ASKPASS_VARIABLE}"\n`, { mode: 0o700 });
-    await (0,promises_namespaceObject.chmod)(askpass, 0o700);
-    const result = await keygen.removePassphrase(keyFile, passphrase, askpass);
-    if (!result.ok) {
-        throw new WorkspaceError(`ssh-key-passphrase: it does not decrypt ${which} (ssh-keygen: incorrect passphrase or unreadable key).`);
-    }
-    return true;
-}
-/** Writes known_hosts (0600). */
-async function writeKnownHosts(workspace, lines) {
-    await (0,promises_namespaceObject.writeFile)(workspace.knownHostsFile, lines.map(line => `${line}\n`).join(''), {
-        mode: 0o600
-    });
-}
-/**
- * Writes the ssh config every connection uses: the user's lines first (ssh
- * keeps the first value it reads), then the action's defaults.
- */
-async function writeSshConfig(workspace, userLines) {
-    const lines = [
-        '# Written by deploy-rs-action for this job only; removed by its post step.',
-        ...userLines,
-        'Host *',
-        ...workspace.keyFiles.map(file => `  IdentityFile ${file}`),
-        '  IdentitiesOnly yes',
-        '  PasswordAuthentication no',
-        '  KbdInteractiveAuthentication no',
-        '  ServerAliveInterval 15',
-        '  ServerAliveCountMax 4',
-        '  ConnectTimeout 30',
-        '  UpdateHostKeys no',
-        '  LogLevel ERROR'
-    ];
-    await (0,promises_namespaceObject.writeFile)(workspace.sshConfigFile, `${lines.join('\n')}\n`, { mode: 0o600 });
-}
-/**
- * The ssh options deploy-rs must pass to every ssh and `nix copy` it runs.
- * deploy-rs REPLACES a node's sshOpts with --ssh-opts, so the node's own
- * options are appended here. Host-key and multiplexing options go on the
- * command line, ahead of the node's, so nothing can weaken them
- * (ssh keeps the first value it sees).
- */
-function sshOptionsFor(workspace, nodeSshOpts) {
-    return [
-        '-F',
-        workspace.sshConfigFile,
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        `UserKnownHostsFile=${workspace.knownHostsFile}`,
-        '-o',
-        'GlobalKnownHostsFile=/dev/null',
-        '-o',
-        'BatchMode=yes',
-        // Magic rollback opens several sessions; multiplexing breaks it (deploy-rs #106, #226, #233).
-        '-o',
-        'ControlMaster=no',
-        '-o',
-        'ControlPath=none',
-        ...nodeSshOpts
-    ];
-}
-/** Removes a workspace; only directories this action created are ever removed. */
-async function removeWorkspace(dir) {
-    if (!dir || !dir.split('/').at(-1)?.startsWith(WORKSPACE_PREFIX))
-        return false;
-    await rm(dir, { recursive: true, force: true });
-    return true;
-}
-
 ;// CONCATENATED MODULE: ./src/ssh/prepare.ts
 
 
@@ -40754,7 +40807,6 @@ function workspacePath() {
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
-
 
 
 
@@ -40902,44 +40954,16 @@ async function deploy(tools, cancelled) {
         outcome.reports = skipAll('skipped', `not started: ${check.reason}`);
         return outcome;
     }
-    const failedEarly = new Map();
-    for (const node of plan.nodes) {
-        const reason = setup.unreachable.get(node.name);
-        if (reason)
-            failedEarly.set(node.name, notStarted(node, plan.dryRun, 'unreachable', reason, 'keyscan'));
-    }
-    const jobs = plan.nodes
-        .filter(node => !failedEarly.has(node.name))
-        .map(node => ({
-        node,
-        argv: deployArgv(node, {
-            deployRs: deployRs.argv,
-            deployArgs: settings.deployArgs,
-            flake: plan.flake,
-            dryRun: plan.dryRun,
-            sshUser: settings.sshUser,
-            sshOpts: sshOptionsFor(setup.workspace, node.sshOpts)
-        })
-    }));
-    const failFastTriggered = settings.failFast && failedEarly.size > 0;
-    const hooks = deploymentHooks(settings, environment, plan.dryRun);
-    const ran = await runDeploys(failFastTriggered ? [] : jobs, {
-        ...hooks,
-        parallel: settings.parallel,
-        failFast: settings.failFast,
-        hostTimeoutMs: settings.hostTimeoutMs,
-        dryRun: plan.dryRun,
-        logsDir: setup.workspace.logsDir,
-        // The marker lets the post step find and stop these processes should this step be killed.
-        env: { ...process.env, [WORKSPACE_MARKER]: setup.workspace.dir },
+    outcome.reports = await deployNodes({
+        plan,
+        settings,
+        setup,
+        deployRs: deployRs.argv,
         launch: tools.launch,
-        abortSignal: cancelled,
+        cancelled,
+        hooks: deploymentHooks(settings, environment, plan.dryRun),
         echo: line => process.stdout.write(`${line}\n`)
     });
-    const byNode = new Map(ran.map(report => [report.result.node, report]));
-    outcome.reports = plan.nodes.map(node => failedEarly.get(node.name) ??
-        byNode.get(node.name) ??
-        notStarted(node, plan.dryRun, 'skipped', 'not started: fail-fast stopped the run after an earlier node failed'));
     context.cancelled = cancelled.aborted;
     return outcome;
 }

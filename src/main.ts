@@ -1,22 +1,21 @@
 import * as core from '@actions/core'
-import { WORKSPACE_MARKER } from './commands/leftover-processes.js'
 import { createNix, NixError, type Nix } from './commands/nix.js'
 import { createKeyscan, type Keyscan } from './commands/ssh-keyscan.js'
 import { createSshKeygen, type SshKeygen } from './commands/ssh-keygen.js'
-import { deployArgv } from './deploy/command.js'
+import { deployNodes } from './deploy/deploy-nodes.js'
 import { chooseDeployRs, DeployRsError, type DeployRsChoice } from './deploy/deploy-rs.js'
 import { launchProcess, type Launcher } from './deploy/launcher.js'
-import { notStarted, runDeploys } from './deploy/runner.js'
+import { notStarted } from './deploy/runner.js'
 import { InputError, maskSecret, readSettings, type Settings } from './inputs.js'
 import type { NodeReport, RunContext } from './model.js'
 import { isSuccess } from './model.js'
 import { PlanError } from './plan/inventory.js'
 import { makePlan, type Plan } from './plan/plan.js'
-import { deploymentHooks, publishReport } from './report/publish.js'
-import { readRunEnvironment, resolveDryRun, type RunEnvironment } from './run-environment.js'
+import { deploymentHooks, publishReport, type ReportInput } from './report/publish.js'
+import { readRunEnvironment, resolveDryRun } from './run-environment.js'
 import { prepareSsh } from './ssh/prepare.js'
 import { KeyFormatError } from './ssh/keys.js'
-import { newWorkspacePath, sshOptionsFor, WorkspaceError } from './ssh/workspace.js'
+import { newWorkspacePath, WorkspaceError } from './ssh/workspace.js'
 import { saveWorkspacePath } from './state.js'
 
 /** Every external command, replaceable in tests. */
@@ -37,14 +36,7 @@ export function defaultTools(): Tools {
 }
 
 /** What a run produced, handed to the report whatever happened. */
-export interface RunOutcome {
-  context: RunContext
-  settings: Settings | null
-  environment: RunEnvironment
-  hosts: string[]
-  reports: NodeReport[]
-  planOnly: boolean
-}
+export type RunOutcome = ReportInput
 
 /** The main step: plan → ssh workspace → deploy → report. Fails the step when any node failed. */
 export async function run(tools: Tools = defaultTools()): Promise<void> {
@@ -175,52 +167,16 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     return outcome
   }
 
-  const failedEarly = new Map<string, NodeReport>()
-  for (const node of plan.nodes) {
-    const reason = setup.unreachable.get(node.name)
-    if (reason)
-      failedEarly.set(node.name, notStarted(node, plan.dryRun, 'unreachable', reason, 'keyscan'))
-  }
-  const jobs = plan.nodes
-    .filter(node => !failedEarly.has(node.name))
-    .map(node => ({
-      node,
-      argv: deployArgv(node, {
-        deployRs: deployRs.argv,
-        deployArgs: settings.deployArgs,
-        flake: plan.flake,
-        dryRun: plan.dryRun,
-        sshUser: settings.sshUser,
-        sshOpts: sshOptionsFor(setup.workspace, node.sshOpts)
-      })
-    }))
-  const failFastTriggered = settings.failFast && failedEarly.size > 0
-  const hooks = deploymentHooks(settings, environment, plan.dryRun)
-  const ran = await runDeploys(failFastTriggered ? [] : jobs, {
-    ...hooks,
-    parallel: settings.parallel,
-    failFast: settings.failFast,
-    hostTimeoutMs: settings.hostTimeoutMs,
-    dryRun: plan.dryRun,
-    logsDir: setup.workspace.logsDir,
-    // The marker lets the post step find and stop these processes should this step be killed.
-    env: { ...process.env, [WORKSPACE_MARKER]: setup.workspace.dir },
+  outcome.reports = await deployNodes({
+    plan,
+    settings,
+    setup,
+    deployRs: deployRs.argv,
     launch: tools.launch,
-    abortSignal: cancelled,
+    cancelled,
+    hooks: deploymentHooks(settings, environment, plan.dryRun),
     echo: line => process.stdout.write(`${line}\n`)
   })
-  const byNode = new Map(ran.map(report => [report.result.node, report]))
-  outcome.reports = plan.nodes.map(
-    node =>
-      failedEarly.get(node.name) ??
-      byNode.get(node.name) ??
-      notStarted(
-        node,
-        plan.dryRun,
-        'skipped',
-        'not started: fail-fast stopped the run after an earlier node failed'
-      )
-  )
   context.cancelled = cancelled.aborted
   return outcome
 }

@@ -221,6 +221,17 @@ describe('failures', () => {
     expect(run.summary).toMatch(/<details>[\s\S]*broken[\s\S]*<\/details>/)
   }, 90_000)
 
+  it('with fail-fast, starts no node after the first failure', async () => {
+    const before = (await fleet.hostLog('cache')).length
+    const run = await runOnFleet(fleet, {
+      inputs: { targets: 'broken, web, cache', parallel: '1', 'fail-fast': 'true' }
+    })
+    expect(run.main.code).toBe(1)
+    expect(statuses(run)).toEqual({ broken: 'failed', web: 'skipped', cache: 'skipped' })
+    expect(run.results.find(r => r.node === 'web')?.error).toMatch(/fail-fast/)
+    expect((await fleet.hostLog('cache')).length).toBe(before)
+  }, 60_000)
+
   it('fails a host whose pinned key does not match, without scanning it', async () => {
     const otherHost = fleet.hosts
       .find(h => h.name === 'cache')
