@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8450);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3591);
 /** Entry point of the main step (action.yml `runs.main`). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8450:
+/***/ 3591:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32725,7 +32725,22 @@ function quoteName(name) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/text.ts
+/* eslint-disable no-control-regex */
+/** CSI, OSC, DCS/SOS/PM/APC strings and the remaining two-byte escapes. */
+const ANSI_RE = /\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[ -/]*[0-~]?)/g;
+/* eslint-enable no-control-regex */
+/**
+ * Removes ANSI escape sequences (colours, cursor movement, titles). deploy-rs
+ * colours its level words even without a terminal; most lines have none, so
+ * they skip the regex.
+ */
+function stripAnsi(text) {
+    return text.includes('\x1b') ? text.replace(ANSI_RE, '') : text;
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/log-parser.ts
+
 const DEFAULT_TAIL_LINES = 100;
 const DEFAULT_MAX_TAIL_LINE_LENGTH = 4096;
 /** Longest message stored (errors, dry failures); classify trims further. */
@@ -32734,12 +32749,7 @@ const MAX_MESSAGE_LENGTH = 2000;
 const MAX_UNITS = 1000;
 const MAX_UNIT_NAME = 256;
 const MAX_DEPLOY_ERRORS = 5;
-// eslint-disable-next-line no-control-regex
-const ANSI_PATTERN = /\u001b\[[0-9;?]*[A-Za-z]/g;
-/** Removes ANSI colour (and other CSI) sequences. */
-function stripAnsi(text) {
-    return text.includes('\u001b') ? text.replace(ANSI_PATTERN, '') : text;
-}
+
 /**
  * `🚀 ℹ️ [deploy] [INFO] msg`: up to two leading emoji groups (the level
  * emoji may carry U+FE0F, spacing varies: `🚀ℹ️ [deploy]`, `🚀 ℹ️  [deploy]`).
@@ -34056,23 +34066,23 @@ function parseFlake(raw) {
     }
     return flake;
 }
-function parseKnownHosts(raw) {
-    const lines = [];
-    raw
+/** The trimmed lines that are neither blank nor comments, with their 1-based line numbers. */
+function meaningfulLines(raw) {
+    return raw
         .replace(/\r/g, '')
         .split('\n')
-        .forEach((line, index) => {
-        const trimmed = line.trim();
-        if (trimmed === '' || trimmed.startsWith('#'))
-            return;
+        .map((line, index) => ({ trimmed: line.trim(), number: index + 1 }))
+        .filter(({ trimmed }) => trimmed !== '' && !trimmed.startsWith('#'));
+}
+function parseKnownHosts(raw) {
+    return meaningfulLines(raw).map(({ trimmed, number }) => {
         const fields = trimmed.split(/\s+/);
         const withoutMarker = fields[0].startsWith('@') ? fields.slice(1) : fields;
         if (withoutMarker.length < 3 || !/^[A-Za-z0-9@.-]+$/.test(withoutMarker[1])) {
-            throw new Error(`known-hosts: line ${index + 1} is not a known_hosts entry: ${describe(trimmed)}; expected 'HOST KEYTYPE BASE64KEY' (for a non-22 port '[HOST]:PORT KEYTYPE BASE64KEY'), as printed by ssh-keyscan.`);
+            throw new Error(`known-hosts: line ${number} is not a known_hosts entry: ${describe(trimmed)}; expected 'HOST KEYTYPE BASE64KEY' (for a non-22 port '[HOST]:PORT KEYTYPE BASE64KEY'), as printed by ssh-keyscan.`);
         }
-        lines.push(trimmed);
+        return trimmed;
     });
-    return lines;
 }
 function parseSshUser(raw) {
     const user = raw.trim();
@@ -34084,24 +34094,16 @@ function parseSshUser(raw) {
     return user;
 }
 function parseSshConfig(raw) {
-    const lines = [];
-    raw
-        .replace(/\r/g, '')
-        .split('\n')
-        .forEach((line, index) => {
-        const trimmed = line.trim();
-        if (trimmed === '' || trimmed.startsWith('#'))
-            return;
+    return meaningfulLines(raw).map(({ trimmed, number }) => {
         const match = /^([A-Za-z][A-Za-z0-9]*)(?:\s*=\s*|\s+)(\S.*)$/.exec(trimmed);
         if (!match) {
-            throw new Error(`ssh-config: line ${index + 1} is not an ssh_config line: ${describe(trimmed)}; expected 'Keyword value' such as 'ProxyJump bastion'.`);
+            throw new Error(`ssh-config: line ${number} is not an ssh_config line: ${describe(trimmed)}; expected 'Keyword value' such as 'ProxyJump bastion'.`);
         }
         if (PROTECTED_SSH_OPTIONS.includes(match[1].toLowerCase())) {
-            throw new Error(`ssh-config: line ${index + 1} sets ${match[1]}, which the action controls (host keys are always verified against its own known_hosts, without multiplexing); pin host keys with known-hosts instead.`);
+            throw new Error(`ssh-config: line ${number} sets ${match[1]}, which the action controls (host keys are always verified against its own known_hosts, without multiplexing); pin host keys with known-hosts instead.`);
         }
-        lines.push(trimmed);
+        return trimmed;
     });
-    return lines;
 }
 function parseDeployRs(raw) {
     if (raw.trim() === '')
@@ -39430,25 +39432,21 @@ function wantsPrComment(setting, env) {
  *   Markdown is not parsed and only HTML entities work.
  * - `preLines`: lines inside a `<pre>` block.
  */
+
 /* eslint-disable no-control-regex */
-/** CSI, OSC, DCS/SOS/PM/APC strings and the remaining two-byte escapes. */
-const ANSI_RE = /\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[ -/]*[0-~]?)/g;
 /** C0/C1 controls except tab and newline (CR is handled separately). */
 const CONTROL_RE = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 /* eslint-enable no-control-regex */
 /** Bidirectional overrides, which can make text read differently than it is. */
 const BIDI_RE = /[\u202a-\u202e\u2066-\u2069]/g;
-/** Removes ANSI escape sequences (colours, cursor movement, titles). */
-function markdown_stripAnsi(text) {
-    return text.replace(ANSI_RE, '');
-}
+
 /**
  * Makes one log line printable: strips ANSI, keeps what a terminal would show
  * after carriage returns (progress bars), drops other control characters and
  * bidi overrides. Newlines are kept (callers that need one line replace them).
  */
 function cleanText(text) {
-    let out = markdown_stripAnsi(text);
+    let out = stripAnsi(text);
     if (out.includes('\r')) {
         out = out
             .split('\n')

@@ -244,24 +244,26 @@ export function parseFlake(raw: string): string {
   return flake
 }
 
-export function parseKnownHosts(raw: string): string[] {
-  const lines: string[] = []
-  raw
+/** The trimmed lines that are neither blank nor comments, with their 1-based line numbers. */
+function meaningfulLines(raw: string): { trimmed: string; number: number }[] {
+  return raw
     .replace(/\r/g, '')
     .split('\n')
-    .forEach((line, index) => {
-      const trimmed = line.trim()
-      if (trimmed === '' || trimmed.startsWith('#')) return
-      const fields = trimmed.split(/\s+/)
-      const withoutMarker = fields[0].startsWith('@') ? fields.slice(1) : fields
-      if (withoutMarker.length < 3 || !/^[A-Za-z0-9@.-]+$/.test(withoutMarker[1])) {
-        throw new Error(
-          `known-hosts: line ${index + 1} is not a known_hosts entry: ${describe(trimmed)}; expected 'HOST KEYTYPE BASE64KEY' (for a non-22 port '[HOST]:PORT KEYTYPE BASE64KEY'), as printed by ssh-keyscan.`
-        )
-      }
-      lines.push(trimmed)
-    })
-  return lines
+    .map((line, index) => ({ trimmed: line.trim(), number: index + 1 }))
+    .filter(({ trimmed }) => trimmed !== '' && !trimmed.startsWith('#'))
+}
+
+export function parseKnownHosts(raw: string): string[] {
+  return meaningfulLines(raw).map(({ trimmed, number }) => {
+    const fields = trimmed.split(/\s+/)
+    const withoutMarker = fields[0].startsWith('@') ? fields.slice(1) : fields
+    if (withoutMarker.length < 3 || !/^[A-Za-z0-9@.-]+$/.test(withoutMarker[1])) {
+      throw new Error(
+        `known-hosts: line ${number} is not a known_hosts entry: ${describe(trimmed)}; expected 'HOST KEYTYPE BASE64KEY' (for a non-22 port '[HOST]:PORT KEYTYPE BASE64KEY'), as printed by ssh-keyscan.`
+      )
+    }
+    return trimmed
+  })
 }
 
 export function parseSshUser(raw: string): string | null {
@@ -276,27 +278,20 @@ export function parseSshUser(raw: string): string | null {
 }
 
 export function parseSshConfig(raw: string): string[] {
-  const lines: string[] = []
-  raw
-    .replace(/\r/g, '')
-    .split('\n')
-    .forEach((line, index) => {
-      const trimmed = line.trim()
-      if (trimmed === '' || trimmed.startsWith('#')) return
-      const match = /^([A-Za-z][A-Za-z0-9]*)(?:\s*=\s*|\s+)(\S.*)$/.exec(trimmed)
-      if (!match) {
-        throw new Error(
-          `ssh-config: line ${index + 1} is not an ssh_config line: ${describe(trimmed)}; expected 'Keyword value' such as 'ProxyJump bastion'.`
-        )
-      }
-      if (PROTECTED_SSH_OPTIONS.includes(match[1].toLowerCase())) {
-        throw new Error(
-          `ssh-config: line ${index + 1} sets ${match[1]}, which the action controls (host keys are always verified against its own known_hosts, without multiplexing); pin host keys with known-hosts instead.`
-        )
-      }
-      lines.push(trimmed)
-    })
-  return lines
+  return meaningfulLines(raw).map(({ trimmed, number }) => {
+    const match = /^([A-Za-z][A-Za-z0-9]*)(?:\s*=\s*|\s+)(\S.*)$/.exec(trimmed)
+    if (!match) {
+      throw new Error(
+        `ssh-config: line ${number} is not an ssh_config line: ${describe(trimmed)}; expected 'Keyword value' such as 'ProxyJump bastion'.`
+      )
+    }
+    if (PROTECTED_SSH_OPTIONS.includes(match[1].toLowerCase())) {
+      throw new Error(
+        `ssh-config: line ${number} sets ${match[1]}, which the action controls (host keys are always verified against its own known_hosts, without multiplexing); pin host keys with known-hosts instead.`
+      )
+    }
+    return trimmed
+  })
 }
 
 export function parseDeployRs(raw: string): string[] | null {

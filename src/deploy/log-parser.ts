@@ -1,4 +1,5 @@
 import type { Stage, UnitChanges } from '../model.js'
+import { stripAnsi } from '../text.js'
 
 /**
  * Reads what one deploy-rs process prints, line by line, and keeps only what
@@ -107,13 +108,7 @@ const MAX_UNITS = 1000
 const MAX_UNIT_NAME = 256
 const MAX_DEPLOY_ERRORS = 5
 
-// eslint-disable-next-line no-control-regex
-const ANSI_PATTERN = /\u001b\[[0-9;?]*[A-Za-z]/g
-
-/** Removes ANSI colour (and other CSI) sequences. */
-export function stripAnsi(text: string): string {
-  return text.includes('\u001b') ? text.replace(ANSI_PATTERN, '') : text
-}
+export { stripAnsi }
 
 /**
  * `🚀 ℹ️ [deploy] [INFO] msg`: up to two leading emoji groups (the level

@@ -11,21 +11,16 @@
  *   Markdown is not parsed and only HTML entities work.
  * - `preLines`: lines inside a `<pre>` block.
  */
+import { stripAnsi } from '../text.js'
 
 /* eslint-disable no-control-regex */
-/** CSI, OSC, DCS/SOS/PM/APC strings and the remaining two-byte escapes. */
-const ANSI_RE =
-  /\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[ -/]*[0-~]?)/g
 /** C0/C1 controls except tab and newline (CR is handled separately). */
 const CONTROL_RE = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g
 /* eslint-enable no-control-regex */
 /** Bidirectional overrides, which can make text read differently than it is. */
 const BIDI_RE = /[\u202a-\u202e\u2066-\u2069]/g
 
-/** Removes ANSI escape sequences (colours, cursor movement, titles). */
-export function stripAnsi(text: string): string {
-  return text.replace(ANSI_RE, '')
-}
+export { stripAnsi }
 
 /**
  * Makes one log line printable: strips ANSI, keeps what a terminal would show

@@ -1,0 +1,14 @@
+/* eslint-disable no-control-regex */
+/** CSI, OSC, DCS/SOS/PM/APC strings and the remaining two-byte escapes. */
+const ANSI_RE =
+  /\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[ -/]*[0-~]?)/g
+/* eslint-enable no-control-regex */
+
+/**
+ * Removes ANSI escape sequences (colours, cursor movement, titles). deploy-rs
+ * colours its level words even without a terminal; most lines have none, so
+ * they skip the regex.
+ */
+export function stripAnsi(text: string): string {
+  return text.includes('\x1b') ? text.replace(ANSI_RE, '') : text
+}
