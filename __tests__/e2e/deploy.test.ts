@@ -264,3 +264,37 @@ describe('failures', () => {
     expect(statuses(run)).toEqual({ web: 'deployed' })
   }, 60_000)
 })
+
+describe('ssh-config', () => {
+  it('reaches a host through ProxyJump, the jump host verified against the same pinned keys', async () => {
+    const bastion = fleet.host('web')
+    const target = fleet.host('cache')
+    const pins = [bastion, target].map(h => h.hostKeyLine).join('\n')
+    const before = (await fleet.hostLog('cache')).length
+    const run = await runOnFleet(fleet, {
+      inputs: {
+        targets: 'cache',
+        'ssh-keyscan': 'false',
+        'known-hosts': pins,
+        'ssh-config': `Host ${target.address}\n  ProxyJump ${fleet.loginUser}@${bastion.address}:${bastion.port}`
+      }
+    })
+    expect(statuses(run)).toEqual({ cache: 'deployed' })
+    expect((await fleet.hostLog('cache')).length).toBeGreaterThan(before)
+  }, 60_000)
+
+  it('fails when the jump host is not pinned (ssh-keyscan false), instead of trusting it', async () => {
+    const bastion = fleet.host('web')
+    const target = fleet.host('cache')
+    const run = await runOnFleet(fleet, {
+      inputs: {
+        targets: 'cache',
+        'ssh-keyscan': 'false',
+        'known-hosts': String(target.hostKeyLine),
+        'ssh-config': `Host ${target.address}\n  ProxyJump ${fleet.loginUser}@${bastion.address}:${bastion.port}`
+      }
+    })
+    expect(run.main.code).toBe(1)
+    expect(run.results[0]).toMatchObject({ node: 'cache', status: 'unreachable', stage: 'push' })
+  }, 60_000)
+})

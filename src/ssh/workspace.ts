@@ -133,6 +133,14 @@ export async function writeSshConfig(
     'Host *',
     ...workspace.keyFiles.map(file => `  IdentityFile ${file}`),
     '  IdentitiesOnly yes',
+    // Also here, not only on the command line: the ssh that ProxyJump starts for a jump host
+    // reads this file but not the command line's -o options.
+    '  StrictHostKeyChecking yes',
+    `  UserKnownHostsFile ${workspace.knownHostsFile}`,
+    '  GlobalKnownHostsFile /dev/null',
+    '  BatchMode yes',
+    '  ControlMaster no',
+    '  ControlPath none',
     '  PasswordAuthentication no',
     '  KbdInteractiveAuthentication no',
     '  ServerAliveInterval 15',
