@@ -58,8 +58,10 @@ function validate(nodes: FleetNodeSpec[], firstAddress: number): void {
     if (seen.has(node.name)) throw new Error(`startFleet: node ${node.name} given twice`)
     seen.add(node.name)
   }
-  if (firstAddress < 1 || firstAddress + nodes.length - 1 > 254) {
-    throw new Error('startFleet: addresses must stay within 127.0.0.1-127.0.0.254')
+  if (firstAddress < 1 || firstAddress + nodes.length - 1 > 253) {
+    throw new Error(
+      'startFleet: addresses must stay within 127.0.0.1-127.0.0.253 (127.0.0.254 is for down hosts)'
+    )
   }
 }
 
@@ -130,10 +132,18 @@ async function startHost(
       }
     }
   }
-  // down: an address and port with nothing listening (connection refused)
-  const port = await ports.pick(address)
-  return { host: { ...base, port, hostKeyLine: null, pid: null }, stop: async () => undefined }
+  // down: an address and port with nothing listening (connection refused). Not the node's own
+  // 127.0.0.N: another fleet (a parallel jest worker) may start an sshd there on the same port,
+  // and the "down" host would answer. No fleet puts hosts on DOWN_ADDRESS.
+  const port = await ports.pick(DOWN_ADDRESS)
+  return {
+    host: { ...base, address: DOWN_ADDRESS, port, hostKeyLine: null, pid: null },
+    stop: async () => undefined
+  }
 }
+
+/** Where every fleet's "down" hosts point: below it, hosts are numbered from 127.0.0.2. */
+const DOWN_ADDRESS = '127.0.0.254'
 
 export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
   const firstAddress = opts.firstAddress ?? 2
