@@ -129,6 +129,16 @@ interface Timed {
   stderrTail: string
 }
 
+/** The bare stand-in call for one node, as the action would make it, without the action. */
+function bareDeployArgv(fleet: Fleet, node: string): string[] {
+  return [
+    ...fleet.standInCommand,
+    '--skip-checks',
+    `--ssh-opts=${fleet.sshOptsFor(node).join(' ')}`,
+    `${fleet.flakeDir}#${node}`
+  ]
+}
+
 /** Runs argv (no shell), draining and counting its output; wall time from spawn to exit. */
 function timed(argv: string[], env: NodeJS.ProcessEnv): Promise<Timed> {
   return new Promise((resolve, reject) => {
@@ -328,15 +338,7 @@ async function overhead(fleet: Fleet): Promise<void> {
   const post: number[] = []
   for (let i = 0; i < config.overheadRepeats; i++) {
     const { env, cleanup } = await freshEnv(fleet)
-    const call = await timed(
-      [
-        ...fleet.standInCommand,
-        '--skip-checks',
-        `--ssh-opts=${fleet.sshOptsFor(node).join(' ')}`,
-        `${fleet.flakeDir}#${node}`
-      ],
-      env
-    )
+    const call = await timed(bareDeployArgv(fleet, node), env)
     await cleanup()
     if (call.code !== 0)
       throw new BenchError(`bare stand-in exited ${call.code ?? call.signal}: ${call.stderrTail}`)
@@ -443,15 +445,7 @@ async function flood(): Promise<void> {
   try {
     // The stand-in alone, its output drained here: how fast the source can go.
     const { env, cleanup } = await freshEnv(fleet)
-    const bare = await timed(
-      [
-        ...fleet.standInCommand,
-        '--skip-checks',
-        `--ssh-opts=${fleet.sshOptsFor(node).join(' ')}`,
-        `${fleet.flakeDir}#${node}`
-      ],
-      env
-    )
+    const bare = await timed(bareDeployArgv(fleet, node), env)
     await cleanup()
     if (bare.code !== 0)
       throw new BenchError(`bare flood run exited ${bare.code ?? bare.signal}: ${bare.stderrTail}`)
