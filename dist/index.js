@@ -32456,14 +32456,15 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const WORKSPACE_MARKER = 'DEPLOY_RS_ACTION_WORKSPACE';
 /** Pids of live processes whose environment holds MARKER=workspace (Linux /proc; elsewhere none). */
 async function findMarkedProcesses(workspace, procDir = '/proc') {
-    const needle = `${WORKSPACE_MARKER}=${workspace}\0`;
+    const needle = `\0${WORKSPACE_MARKER}=${workspace}\0`;
     const entries = await readdir(procDir).catch(() => []);
     const found = [];
     await Promise.all(entries
         .filter(entry => /^\d+$/.test(entry) && Number(entry) !== process.pid)
         .map(async (entry) => {
         const environ = await readFile(`${procDir}/${entry}/environ`, 'utf8').catch(() => '');
-        if (`${environ}\0`.includes(needle) || environ.includes(needle))
+        // environ is NUL-separated; framing it matches whole entries only.
+        if (`\0${environ}\0`.includes(needle))
             found.push(Number(entry));
     }));
     return found;

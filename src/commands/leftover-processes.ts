@@ -9,7 +9,7 @@ export const WORKSPACE_MARKER = 'DEPLOY_RS_ACTION_WORKSPACE'
 
 /** Pids of live processes whose environment holds MARKER=workspace (Linux /proc; elsewhere none). */
 export async function findMarkedProcesses(workspace: string, procDir = '/proc'): Promise<number[]> {
-  const needle = `${WORKSPACE_MARKER}=${workspace}\0`
+  const needle = `\0${WORKSPACE_MARKER}=${workspace}\0`
   const entries = await readdir(procDir).catch(() => [] as string[])
   const found: number[] = []
   await Promise.all(
@@ -17,7 +17,8 @@ export async function findMarkedProcesses(workspace: string, procDir = '/proc'):
       .filter(entry => /^\d+$/.test(entry) && Number(entry) !== process.pid)
       .map(async entry => {
         const environ = await readFile(`${procDir}/${entry}/environ`, 'utf8').catch(() => '')
-        if (`${environ}\0`.includes(needle) || environ.includes(needle)) found.push(Number(entry))
+        // environ is NUL-separated; framing it matches whole entries only.
+        if (`\0${environ}\0`.includes(needle)) found.push(Number(entry))
       })
   )
   return found
