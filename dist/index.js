@@ -33920,6 +33920,25 @@ const FLAGS_WITH_VALUE = new Set([
     '--temp-path'
 ]);
 const BOOLEAN_FLAGS = new Set(['--magic-rollback', '--auto-rollback', '--rollback-succeeded']);
+/** deploy-rs reads these as u16 seconds. */
+const SECONDS_FLAGS = new Set(['--confirm-timeout', '--activation-timeout']);
+const EXAMPLE_VALUES = {
+    '--magic-rollback': 'false',
+    '--auto-rollback': 'false',
+    '--rollback-succeeded': 'false',
+    '--confirm-timeout': '60',
+    '--activation-timeout': '600'
+};
+function checkFlagValue(flag, value) {
+    if (BOOLEAN_FLAGS.has(flag) && value !== 'true' && value !== 'false') {
+        throw new Error(`deploy-args: ${flag} takes true or false; got ${describe(value)}.`);
+    }
+    if (SECONDS_FLAGS.has(flag) && !(/^\d{1,5}$/.test(value) && Number(value) <= 65_535)) {
+        throw new Error(`deploy-args: ${flag} takes whole seconds from 0 to 65535; got ${describe(value)}.`);
+    }
+    if (value === '')
+        throw new Error(`deploy-args: ${flag} needs a value.`);
+}
 /** ssh options the action always sets on the command line; ssh-config may not weaken them. */
 const PROTECTED_SSH_OPTIONS = [
     'stricthostkeychecking',
@@ -34151,12 +34170,15 @@ function parseDeployArgs(raw) {
         }
         if (FLAGS_WITH_VALUE.has(flag) && !word.includes('=')) {
             const value = deploy[i + 1];
-            if (value === undefined)
-                throw new Error(`deploy-args: ${flag} needs a value.`);
-            if (BOOLEAN_FLAGS.has(flag) && value !== 'true' && value !== 'false') {
-                throw new Error(`deploy-args: ${flag} takes true or false; got ${describe(value)}.`);
+            // clap never takes a word starting with '-' as a value: it would be read as a flag.
+            if (value === undefined || value.startsWith('-')) {
+                throw new Error(`deploy-args: ${flag} needs a value${value === undefined ? '' : `; got the option ${describe(value)}`} (e.g. ${flag} ${EXAMPLE_VALUES[flag] ?? 'VALUE'}).`);
             }
+            checkFlagValue(flag, value);
             i++;
+        }
+        else if (FLAGS_WITH_VALUE.has(flag)) {
+            checkFlagValue(flag, word.slice(word.indexOf('=') + 1));
         }
     }
     return { deploy, nix };
@@ -39448,11 +39470,14 @@ const CONTROL_RE = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 /* eslint-enable no-control-regex */
 /** Bidirectional overrides, which can make text read differently than it is. */
 const BIDI_RE = /[\u202a-\u202e\u2066-\u2069]/g;
+/** Unicode line and paragraph separators: some Markdown renderers end a line there. */
+const SEPARATOR_RE = /[\u2028\u2029]/g;
 
 /**
  * Makes one log line printable: strips ANSI, keeps what a terminal would show
  * after carriage returns (progress bars), drops other control characters and
- * bidi overrides. Newlines are kept (callers that need one line replace them).
+ * bidi overrides. Newlines are kept (callers that need one line replace them);
+ * U+2028 and U+2029 become newlines, so a table row cannot be split by one.
  */
 function cleanText(text) {
     let out = stripAnsi(text);
@@ -39465,7 +39490,7 @@ function cleanText(text) {
         })
             .join('\n');
     }
-    return out.replace(CONTROL_RE, '').replace(BIDI_RE, '');
+    return out.replace(CONTROL_RE, '').replace(BIDI_RE, '').replace(SEPARATOR_RE, '\n');
 }
 /** `cleanText`, then every run of line breaks (and the spaces around it) becomes one space. */
 function markdown_oneLine(text) {
@@ -40732,6 +40757,10 @@ function globMatch(pattern, name) {
 
 ;// CONCATENATED MODULE: ./src/ssh/host-keys.ts
 
+const realClock = {
+    now: () => Date.now(),
+    sleep: ms => new Promise(resolve => setTimeout(resolve, ms))
+};
 /**
  * Pinned hosts are trusted as pinned and never scanned; every other host is
  * scanned, all at once, each with a few tries (trust on first use).
@@ -40740,6 +40769,7 @@ async function collectHostKeys(hosts, options) {
     const tries = options.tries ?? 3;
     const backoffMs = options.backoffMs ?? 1_000;
     const log = options.log ?? (() => undefined);
+    const clock = options.clock ?? realClock;
     const unique = new Map();
     for (const address of hosts)
         unique.set(knownHostsName(address.host, address.port), address);
@@ -40756,7 +40786,7 @@ async function collectHostKeys(hosts, options) {
         }
         let problem = '';
         for (let attempt = 1; attempt <= tries; attempt++) {
-            const started = Date.now();
+            const started = clock.now();
             const result = await options.keyscan(host, port, options.timeoutSeconds);
             if (result.lines.length > 0) {
                 log(`${name}: scanned ${result.lines.map(line => line.split(/\s+/)[1]).join(', ')} (trust on first use)`);
@@ -40766,9 +40796,9 @@ async function collectHostKeys(hosts, options) {
             problem = result.problem ?? 'no host key';
             // A quick failure (refused, tailnet not up yet) waits before the next try; a try
             // that used its whole timeout has waited already.
-            const usedTimeout = Date.now() - started >= options.timeoutSeconds * 1000 * 0.9;
+            const usedTimeout = clock.now() - started >= options.timeoutSeconds * 1000 * 0.9;
             if (attempt < tries && !usedTimeout) {
-                await new Promise(resolve => setTimeout(resolve, backoffMs * attempt));
+                await clock.sleep(backoffMs * attempt);
             }
         }
         missing.set(name, `${name}: ${problem} after ${tries} ${tries === 1 ? 'try' : 'tries'} of ${options.timeoutSeconds} s`);

@@ -80,6 +80,29 @@ const FLAGS_WITH_VALUE = new Set([
 
 const BOOLEAN_FLAGS = new Set(['--magic-rollback', '--auto-rollback', '--rollback-succeeded'])
 
+/** deploy-rs reads these as u16 seconds. */
+const SECONDS_FLAGS = new Set(['--confirm-timeout', '--activation-timeout'])
+
+const EXAMPLE_VALUES: Readonly<Record<string, string>> = {
+  '--magic-rollback': 'false',
+  '--auto-rollback': 'false',
+  '--rollback-succeeded': 'false',
+  '--confirm-timeout': '60',
+  '--activation-timeout': '600'
+}
+
+function checkFlagValue(flag: string, value: string): void {
+  if (BOOLEAN_FLAGS.has(flag) && value !== 'true' && value !== 'false') {
+    throw new Error(`deploy-args: ${flag} takes true or false; got ${describe(value)}.`)
+  }
+  if (SECONDS_FLAGS.has(flag) && !(/^\d{1,5}$/.test(value) && Number(value) <= 65_535)) {
+    throw new Error(
+      `deploy-args: ${flag} takes whole seconds from 0 to 65535; got ${describe(value)}.`
+    )
+  }
+  if (value === '') throw new Error(`deploy-args: ${flag} needs a value.`)
+}
+
 /** ssh options the action always sets on the command line; ssh-config may not weaken them. */
 const PROTECTED_SSH_OPTIONS = [
   'stricthostkeychecking',
@@ -337,11 +360,16 @@ export function parseDeployArgs(raw: string): { deploy: string[]; nix: string[] 
     }
     if (FLAGS_WITH_VALUE.has(flag) && !word.includes('=')) {
       const value = deploy[i + 1]
-      if (value === undefined) throw new Error(`deploy-args: ${flag} needs a value.`)
-      if (BOOLEAN_FLAGS.has(flag) && value !== 'true' && value !== 'false') {
-        throw new Error(`deploy-args: ${flag} takes true or false; got ${describe(value)}.`)
+      // clap never takes a word starting with '-' as a value: it would be read as a flag.
+      if (value === undefined || value.startsWith('-')) {
+        throw new Error(
+          `deploy-args: ${flag} needs a value${value === undefined ? '' : `; got the option ${describe(value)}`} (e.g. ${flag} ${EXAMPLE_VALUES[flag] ?? 'VALUE'}).`
+        )
       }
+      checkFlagValue(flag, value)
       i++
+    } else if (FLAGS_WITH_VALUE.has(flag)) {
+      checkFlagValue(flag, word.slice(word.indexOf('=') + 1))
     }
   }
   return { deploy, nix }

@@ -19,13 +19,16 @@ const CONTROL_RE = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g
 /* eslint-enable no-control-regex */
 /** Bidirectional overrides, which can make text read differently than it is. */
 const BIDI_RE = /[\u202a-\u202e\u2066-\u2069]/g
+/** Unicode line and paragraph separators: some Markdown renderers end a line there. */
+const SEPARATOR_RE = /[\u2028\u2029]/g
 
 export { stripAnsi }
 
 /**
  * Makes one log line printable: strips ANSI, keeps what a terminal would show
  * after carriage returns (progress bars), drops other control characters and
- * bidi overrides. Newlines are kept (callers that need one line replace them).
+ * bidi overrides. Newlines are kept (callers that need one line replace them);
+ * U+2028 and U+2029 become newlines, so a table row cannot be split by one.
  */
 export function cleanText(text: string): string {
   let out = stripAnsi(text)
@@ -38,7 +41,7 @@ export function cleanText(text: string): string {
       })
       .join('\n')
   }
-  return out.replace(CONTROL_RE, '').replace(BIDI_RE, '')
+  return out.replace(CONTROL_RE, '').replace(BIDI_RE, '').replace(SEPARATOR_RE, '\n')
 }
 
 /** `cleanText`, then every run of line breaks (and the spaces around it) becomes one space. */

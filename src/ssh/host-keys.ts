@@ -16,6 +16,18 @@ export interface HostKeysOptions {
   /** Wait before try n+1 is backoffMs × n, unless try n used its whole timeout. */
   backoffMs?: number
   log?: (message: string) => void
+  /** Time source and wait; tests pass a virtual clock. */
+  clock?: Clock
+}
+
+export interface Clock {
+  now(): number
+  sleep(ms: number): Promise<void>
+}
+
+const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: ms => new Promise(resolve => setTimeout(resolve, ms))
 }
 
 export interface HostKeys {
@@ -36,6 +48,7 @@ export async function collectHostKeys(
   const tries = options.tries ?? 3
   const backoffMs = options.backoffMs ?? 1_000
   const log = options.log ?? (() => undefined)
+  const clock = options.clock ?? realClock
   const unique = new Map<string, HostAddress>()
   for (const address of hosts) unique.set(knownHostsName(address.host, address.port), address)
 
@@ -53,7 +66,7 @@ export async function collectHostKeys(
       }
       let problem = ''
       for (let attempt = 1; attempt <= tries; attempt++) {
-        const started = Date.now()
+        const started = clock.now()
         const result = await options.keyscan(host, port, options.timeoutSeconds)
         if (result.lines.length > 0) {
           log(
@@ -65,9 +78,9 @@ export async function collectHostKeys(
         problem = result.problem ?? 'no host key'
         // A quick failure (refused, tailnet not up yet) waits before the next try; a try
         // that used its whole timeout has waited already.
-        const usedTimeout = Date.now() - started >= options.timeoutSeconds * 1000 * 0.9
+        const usedTimeout = clock.now() - started >= options.timeoutSeconds * 1000 * 0.9
         if (attempt < tries && !usedTimeout) {
-          await new Promise(resolve => setTimeout(resolve, backoffMs * attempt))
+          await clock.sleep(backoffMs * attempt)
         }
       }
       missing.set(

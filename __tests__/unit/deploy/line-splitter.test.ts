@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals'
-import fc from 'fast-check'
+import { fc, runs } from '../../../test-support/property/fast-check.js'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { LineSplitter, truncationMarker } from '../../../src/deploy/line-splitter.js'
@@ -105,7 +105,7 @@ describe('LineSplitter', () => {
           expect(collect(cut(bytes, points))).toEqual(reference(text))
         }
       ),
-      { numRuns: 500 }
+      { numRuns: runs(500) }
     )
   })
 

@@ -4,7 +4,7 @@
  * input; hostile values never reach deploy-rs as options or shell text.
  */
 import { beforeEach, describe, expect, it, jest } from '@jest/globals'
-import fc from 'fast-check'
+import { fc, runs } from '../../../test-support/property/fast-check.js'
 
 const setSecret = jest.fn<(secret: string) => void>()
 jest.unstable_mockModule('@actions/core', () => ({
@@ -302,7 +302,7 @@ describe('readSettings on arbitrary strings', () => {
       fc.property(inputsArbitrary, given => {
         seen[outcome(given)]++
       }),
-      { numRuns: 600 }
+      { numRuns: runs(600) }
     )
     // Both branches must be exercised, or the property proves nothing.
     expect(seen['input-error']).toBeGreaterThan(0)
@@ -325,7 +325,7 @@ describe('readSettings on arbitrary strings', () => {
         }
         checkSettings(settings, given)
       }),
-      { numRuns: 2_000 }
+      { numRuns: runs(2_000) }
     )
   })
 
@@ -476,7 +476,7 @@ describe('hostile target words', () => {
           for (const word of targetWords) expect(word.startsWith(`${flake}#`)).toBe(true)
         }
       ),
-      { numRuns: 300 }
+      { numRuns: runs(300) }
     )
   })
 })

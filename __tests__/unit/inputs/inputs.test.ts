@@ -354,16 +354,31 @@ describe('readSettings: deploy-args', () => {
     ['--remote-build web', 'deploy-args: "web" is not an option'],
     ['--magic-rollback', 'deploy-args: --magic-rollback needs a value'],
     ['--magic-rollback no', 'deploy-args: --magic-rollback takes true or false; got "no"'],
+    ['--magic-rollback=no', 'deploy-args: --magic-rollback takes true or false; got "no"'],
+    ['--confirm-timeout -s', 'deploy-args: --confirm-timeout needs a value; got the option "-s"'],
+    ['--result-path --hostname', 'deploy-args: --result-path needs a value; got the option'],
+    ['--log-dir', 'deploy-args: --log-dir needs a value (e.g. --log-dir VALUE)'],
+    [
+      '--confirm-timeout soon',
+      'deploy-args: --confirm-timeout takes whole seconds from 0 to 65535'
+    ],
+    ['--activation-timeout=65536', 'deploy-args: --activation-timeout takes whole seconds'],
+    ['--temp-path=', 'deploy-args: --temp-path needs a value'],
     ['--remote-build "unterminated', 'deploy-args: unterminated " quote']
   ])('rejects %j', (raw, message) => {
     expect(inputError({ 'deploy-args': raw }).message).toContain(message)
   })
 
-  it('lets flags with a value take any next word', () => {
+  it('lets flags with a value take any next word that is not an option', () => {
     expect(
       readSettings(inputs({ 'deploy-args': '--profile-user deploy --log-dir /tmp/logs' }))
         .deployArgs.deploy
     ).toEqual(['--profile-user', 'deploy', '--log-dir', '/tmp/logs'])
+    expect(
+      readSettings(
+        inputs({ 'deploy-args': '--confirm-timeout 65535 --activation-timeout=0 -r ./out' })
+      ).deployArgs.deploy
+    ).toEqual(['--confirm-timeout', '65535', '--activation-timeout=0', '-r', './out'])
   })
 })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import fc from 'fast-check'
+import { fc, runs } from '../../../test-support/property/fast-check.js'
 import { splitWords } from '../../../src/words.js'
 
 describe('splitWords', () => {
@@ -55,7 +55,8 @@ describe('splitWords', () => {
         words => {
           expect(splitWords(words.map(word => `'${word}'`).join(' '))).toEqual(words)
         }
-      )
+      ),
+      { numRuns: runs(100) }
     )
   })
 
@@ -69,7 +70,8 @@ describe('splitWords', () => {
             expect(word).not.toBe('')
           }
         }
-      )
+      ),
+      { numRuns: runs(100) }
     )
   })
 })

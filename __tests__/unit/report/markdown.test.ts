@@ -32,6 +32,13 @@ describe('stripAnsi / cleanText', () => {
     expect(cleanText('a\x00b\x07c\u202ed')).toBe('abcd')
     expect(cleanText('tab\tkept')).toBe('tab\tkept')
   })
+
+  it('turns Unicode line and paragraph separators into newlines, so one-line places get a space', () => {
+    expect(cleanText('a\u2028b\u2029c')).toBe('a\nb\nc')
+    expect(mdText('!\u2028\u2028!')).toBe('! !')
+    expect(codeSpan('a\u2029b', { inTable: true })).toBe('`a b`')
+    expect(preLines(['x\u2028y'], 100)).toBe('x y')
+  })
 })
 
 describe('escaping', () => {

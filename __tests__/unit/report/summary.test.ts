@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import fc from 'fast-check'
+import { fc, runs } from '../../../test-support/property/fast-check.js'
 import type { NodeReport } from '../../../src/model.js'
 import { byteLength } from '../../../src/report/markdown.js'
 import { renderSummary, SUMMARY_MAX_BYTES } from '../../../src/report/summary.js'
@@ -148,7 +148,7 @@ describe('renderSummary: untrusted text', () => {
           expect(html.match(/<details>/g)).toHaveLength(1)
         }
       ),
-      { numRuns: 300 }
+      { numRuns: runs(300) }
     )
   })
 })
@@ -213,7 +213,7 @@ describe('renderSummary: size bound', () => {
         expect((md.match(/^<pre>/gm) ?? []).length).toBe((md.match(/^<\/pre>/gm) ?? []).length)
         expect(md).toMatch(/shortened|cut/)
       }),
-      { numRuns: 200 }
+      { numRuns: runs(200) }
     )
   })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import type { Keyscan, KeyscanResult } from '../../../src/commands/ssh-keyscan.js'
-import { collectHostKeys, type HostKeysOptions } from '../../../src/ssh/host-keys.js'
+import { type Clock, collectHostKeys, type HostKeysOptions } from '../../../src/ssh/host-keys.js'
 
 const ED = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'
 const RSA = 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7'
@@ -11,6 +11,20 @@ interface Call {
   host: string
   port: number
   timeoutSeconds: number
+}
+
+/** A virtual clock: sleeping only moves time on and records how long was waited. */
+function virtualClock() {
+  const waits: number[] = []
+  let time = 0
+  const clock: Clock = {
+    now: () => time,
+    sleep: async ms => {
+      waits.push(ms)
+      time += ms
+    }
+  }
+  return { clock, waits, advance: (ms: number) => (time += ms) }
 }
 
 /**
@@ -145,14 +159,10 @@ describe('collectHostKeys', () => {
     const hosts = Array.from({ length: 8 }, (_, i) => ({ host: `h${i}`, port: 22 }))
     const { keyscan, state } = fakeKeyscan(
       Object.fromEntries(hosts.map(({ host }) => [`${host}:22`, [found(host, ED)]])),
-      100
+      20
     )
-    const started = Date.now()
     const result = await collectHostKeys(hosts, options(keyscan))
-    const elapsed = Date.now() - started
     expect(state.maxInFlight).toBe(8)
-    // One after another would take 800 ms.
-    expect(elapsed).toBeLessThan(500)
     expect(result.knownHosts).toHaveLength(8)
   })
 
@@ -160,29 +170,49 @@ describe('collectHostKeys', () => {
     const { keyscan, calls } = fakeKeyscan({
       'web:22': [nothing('connection refused'), nothing('connection refused'), found('web', ED)]
     })
-    const started = Date.now()
+    const { clock, waits } = virtualClock()
     const result = await collectHostKeys(
       [{ host: 'web', port: 22 }],
-      options(keyscan, { backoffMs: 40 })
+      options(keyscan, { backoffMs: 40, clock })
     )
-    // Waits of 40 ms after try 1 and 80 ms after try 2.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(110)
+    expect(waits).toEqual([40, 80])
     expect(calls).toHaveLength(3)
     expect(result.knownHosts).toEqual([`web ${ED}`])
     expect(result.missing.size).toBe(0)
   })
 
   it('does not wait again after a try that used its whole timeout (a black hole)', async () => {
-    // Each try takes the whole 1 s timeout; a 2 s backoff would show as 2 s + 4 s more.
-    const { keyscan, calls } = fakeKeyscan({ 'hole:22': [nothing('timed out')] }, 1000)
-    const started = Date.now()
+    const { clock, waits, advance } = virtualClock()
+    const { keyscan: answer, calls } = fakeKeyscan({ 'hole:22': [nothing('timed out')] })
+    // Each try takes the whole 1 s timeout on the virtual clock.
+    const keyscan: Keyscan = async (host, port, timeoutSeconds) => {
+      advance(timeoutSeconds * 1000)
+      return answer(host, port, timeoutSeconds)
+    }
     const result = await collectHostKeys(
       [{ host: 'hole', port: 22 }],
-      options(keyscan, { timeoutSeconds: 1, backoffMs: 2000 })
+      options(keyscan, { timeoutSeconds: 1, backoffMs: 2000, clock })
     )
     expect(calls).toHaveLength(3)
-    expect(Date.now() - started).toBeLessThan(4500)
+    expect(waits).toEqual([])
     expect(result.missing.get('hole')).toMatch(/timed out after 3 tries of 1 s/)
+  })
+
+  it('waits after a quick failure but not after a try that timed out', async () => {
+    const { clock, waits, advance } = virtualClock()
+    const { keyscan: answer } = fakeKeyscan({
+      'web:22': [nothing('connection refused'), nothing('timed out'), nothing('refused')]
+    })
+    let tryNumber = 0
+    const keyscan: Keyscan = async (host, port, timeoutSeconds) => {
+      if (++tryNumber === 2) advance(timeoutSeconds * 1000)
+      return answer(host, port, timeoutSeconds)
+    }
+    await collectHostKeys(
+      [{ host: 'web', port: 22 }],
+      options(keyscan, { timeoutSeconds: 5, backoffMs: 100, clock })
+    )
+    expect(waits).toEqual([100])
   })
 
   it('stops retrying after the first success', async () => {
