@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFleet, type Fleet } from '../../test-support/fleet/index.js'
 import { removeRunDirs, type ActionRun } from '../../test-support/action/run-action.js'
+import { timingTable } from '../../test-support/action/timings.js'
 import { leftovers, runOnFleet, statuses } from '../../test-support/action/fleet-run.js'
 import { processesLeftAfter, sampleMemory, waitUntil } from '../../test-support/action/processes.js'
 
@@ -20,12 +21,8 @@ const SLOW_MS = 4_000
 
 let fleet: Fleet
 const scratch: string[] = []
-const timings: { fault: string; status: string; seconds: number }[] = []
-
-const seconds = (ms: number): number => Math.round(ms / 10) / 100
-function record(fault: string, status: string, ms: number): void {
-  timings.push({ fault, status, seconds: seconds(ms) })
-}
+const timings = timingTable('fault')
+const record = timings.record
 
 /** The run's outputs and summary exist whatever happened. */
 function expectReportWritten(run: ActionRun): void {
@@ -65,8 +62,7 @@ afterAll(async () => {
   await fleet?.stop()
   await removeRunDirs()
   await Promise.all(scratch.map(dir => rm(dir, { recursive: true, force: true })))
-  const rows = timings.map(t => `${t.fault} | ${t.status} | ${t.seconds}`)
-  console.log(['fault | status | seconds', '--- | --- | ---', ...rows].join('\n'))
+  timings.print()
 })
 
 describe('hosts that cannot be reached', () => {

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { makeKey, startFleet, type Fleet, type KeyPair } from '../../test-support/fleet/index.js'
 import { removeRunDirs, type ActionRun } from '../../test-support/action/run-action.js'
+import { timingTable } from '../../test-support/action/timings.js'
 import {
   fleetInputs,
   leftovers,
@@ -40,7 +41,7 @@ let encrypted: KeyPair
 let decrypted = ''
 const scratch: string[] = []
 const runs: { scenario: string; run: ActionRun }[] = []
-const timings: { scenario: string; status: string; seconds: number }[] = []
+const timings = timingTable('scenario')
 
 /** The base64 lines of a private key: each one is a secret of its own. */
 function keyLines(keyText: string): string[] {
@@ -84,11 +85,11 @@ function readable(run: ActionRun): string {
 async function track(scenario: string, run: Promise<ActionRun>): Promise<ActionRun> {
   const done = await run
   runs.push({ scenario, run: done })
-  timings.push({
+  timings.record(
     scenario,
-    status: Object.values(statuses(done)).join(', ') || `exit ${String(done.main.code)}`,
-    seconds: Math.round(done.main.durationMs / 10) / 100
-  })
+    Object.values(statuses(done)).join(', ') || `exit ${String(done.main.code)}`,
+    done.main.durationMs
+  )
   return done
 }
 
@@ -112,8 +113,7 @@ afterAll(async () => {
   await api?.stop()
   await removeRunDirs()
   await Promise.all(scratch.map(dir => rm(dir, { recursive: true, force: true })))
-  const rows = timings.map(t => `${t.scenario} | ${t.status} | ${t.seconds}`)
-  console.log(['scenario | status | seconds', '--- | --- | ---', ...rows].join('\n'))
+  timings.print()
 })
 
 describe('runs that handle secrets', () => {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { startFleet, type Fleet } from '../../test-support/fleet/index.js'
 import { removeRunDirs } from '../../test-support/action/run-action.js'
+import { timingTable } from '../../test-support/action/timings.js'
 import { runOnFleet, statuses } from '../../test-support/action/fleet-run.js'
 import { waitUntil } from '../../test-support/action/processes.js'
 
@@ -19,8 +20,7 @@ const PREFIX = 'deploy-rs-action-'
 
 let fleet: Fleet
 const scratch: string[] = []
-const timings: { scenario: string; status: string; seconds: number }[] = []
-const seconds = (ms: number): number => Math.round(ms / 10) / 100
+const timings = timingTable('scenario')
 
 async function workspacesIn(runnerTemp: string): Promise<string[]> {
   return (await readdir(runnerTemp).catch(() => [] as string[]))
@@ -48,8 +48,7 @@ afterAll(async () => {
   await fleet?.stop()
   await removeRunDirs()
   await Promise.all(scratch.map(dir => rm(dir, { recursive: true, force: true })))
-  const rows = timings.map(t => `${t.scenario} | ${t.status} | ${t.seconds}`)
-  console.log(['scenario | status | seconds', '--- | --- | ---', ...rows].join('\n'))
+  timings.print()
 })
 
 describe('one RUNNER_TEMP, two jobs at once', () => {
@@ -87,21 +86,13 @@ describe('one RUNNER_TEMP, two jobs at once', () => {
     // Each post removed its own workspace: nothing is left.
     expect(await workspacesIn(runnerTemp)).toEqual([])
     expect(wallMs).toBeLessThan(30_000)
-    timings.push({
-      scenario: 'two runs at once, shared RUNNER_TEMP (quick)',
-      status: 'deployed',
-      seconds: seconds(quick.main.durationMs)
-    })
-    timings.push({
-      scenario: 'two runs at once, shared RUNNER_TEMP (slow)',
-      status: 'deployed',
-      seconds: seconds(slow.main.durationMs)
-    })
-    timings.push({
-      scenario: 'two runs at once, wall time',
-      status: 'both deployed',
-      seconds: seconds(wallMs)
-    })
+    timings.record(
+      'two runs at once, shared RUNNER_TEMP (quick)',
+      'deployed',
+      quick.main.durationMs
+    )
+    timings.record('two runs at once, shared RUNNER_TEMP (slow)', 'deployed', slow.main.durationMs)
+    timings.record('two runs at once, wall time', 'both deployed', wallMs)
   }, 40_000)
 })
 
@@ -139,10 +130,10 @@ describe('a workspace left behind by a killed run', () => {
       'half a log of a killed run\n'
     )
     expect(run.main.durationMs).toBeLessThan(20_000)
-    timings.push({
-      scenario: "next run beside a killed run's leftover workspace",
-      status: 'deployed; leftover kept',
-      seconds: seconds(run.main.durationMs)
-    })
+    timings.record(
+      "next run beside a killed run's leftover workspace",
+      'deployed; leftover kept',
+      run.main.durationMs
+    )
   }, 30_000)
 })

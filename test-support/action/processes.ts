@@ -5,6 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import type { Fleet } from '../fleet/index.js'
+import { ancestors } from '../fleet/leftover-processes.js'
 
 export interface FoundProcess {
   pid: number
@@ -12,19 +13,6 @@ export interface FoundProcess {
   cmdline: string
   /** true when it runs on a fleet host (FLEET_HOST_DIR set), false for a local process (the action's side) */
   remote: boolean
-}
-
-async function ancestors(): Promise<Set<number>> {
-  const mine = new Set<number>([process.pid])
-  let pid = process.ppid
-  for (let depth = 0; depth < 64 && pid > 1; depth++) {
-    mine.add(pid)
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-    if (!Number.isInteger(ppid)) break
-    pid = ppid
-  }
-  return mine
 }
 
 /**

@@ -28,7 +28,8 @@ export function isAlive(pid: number): boolean {
   return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z'
 }
 
-async function ancestors(): Promise<Set<number>> {
+/** This process and its ancestors, which a search for leftovers must never count. */
+export async function ancestors(): Promise<Set<number>> {
   const mine = new Set<number>([process.pid])
   let pid = process.ppid
   for (let depth = 0; depth < 64 && pid > 1; depth++) {
