@@ -79,7 +79,13 @@ export function diffClosures(current: ClosureListing, next: ClosureListing): Pac
   const nextPaths = new Set(next.paths)
   const before = versionsByName(currentPaths)
   const after = versionsByName(nextPaths)
-  const diff: PackageDiff = { upgraded: [], downgraded: [], added: [], removed: [], sizeDelta: null }
+  const diff: PackageDiff = {
+    upgraded: [],
+    downgraded: [],
+    added: [],
+    removed: [],
+    sizeDelta: null
+  }
 
   const names = [...new Set([...before.keys(), ...after.keys()])].sort(byText)
   const none = new Set<string>()
