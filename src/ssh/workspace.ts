@@ -126,6 +126,8 @@ export async function writeKnownHosts(
  * protections come before anything of the user's: no line of the ssh-config
  * input, no file it includes, no Host or Match block can change them. The
  * action's other defaults come after the user's lines, which may change them.
+ * What the input sets beyond that (ProxyJump, Port, User, a ProxyCommand or
+ * `Match exec` command) is the workflow's own and applies as written.
  */
 export async function writeSshConfig(
   workspace: Workspace,
