@@ -6,7 +6,7 @@
  * host on port 22 (real sshd on port 22); pins that match no node are named.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { chown, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startFleet, type Fleet, type FleetHost } from '../../test-support/fleet/index.js'
 import { canBind, type PortPicker } from '../../test-support/fleet/ports.js'
@@ -45,7 +45,7 @@ beforeAll(async () => {
     const stateDir = join(fleet.dir, 'hosts', 'web-port22')
     await mkdir(stateDir, { recursive: true })
     if (fleet.loginUser !== 'root') {
-      const owner = (await import('node:fs')).statSync(join(fleet.dir, 'hosts', 'web'))
+      const owner = await stat(join(fleet.dir, 'hosts', 'web'))
       await chown(stateDir, owner.uid, owner.gid)
     }
     const sshd = await startSshdHost({
