@@ -150,7 +150,8 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
       keygen: tools.keygen,
       keyscan: tools.keyscan,
       mask: maskSecret,
-      log: core.info
+      log: core.info,
+      warn: core.warning
     })
   } catch (error) {
     stopCheck.abort()

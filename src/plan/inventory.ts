@@ -35,6 +35,7 @@ export function parseInventory(json: unknown, flake: string): InventoryNode[] {
         `flake '${flake}': deploy.nodes.${JSON.stringify(name)}.hostname starts with '-', which ssh would take for an option`
       )
     }
+    checkHostname(node.hostname, `flake '${flake}': deploy.nodes.${JSON.stringify(name)}.hostname`)
     const sshOpts = stringList(node.sshOpts)
     const profiles = stringList(node.profiles)
     if (profiles.length === 0) {
@@ -54,6 +55,22 @@ export function parseInventory(json: unknown, flake: string): InventoryNode[] {
   }
   if (nodes.length === 0) throw new PlanError(`flake '${flake}' has no deploy.nodes`)
   return nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+/**
+ * A hostname goes into known_hosts, and to ssh-keyscan, as the one host it is:
+ * a blank or comma would make it a list of names (ssh-keyscan files the key of
+ * the first under all of them), `*`, `?` and `!` are patterns, brackets a port.
+ * DNS names, IPv4 and plain IPv6 addresses (deploy-rs passes `user@::1` to
+ * ssh, which takes it) remain.
+ */
+function checkHostname(hostname: string, where: string): void {
+  if (!/^[A-Za-z0-9._:-]+$/.test(hostname)) {
+    const bad = [...hostname].find(c => !/[A-Za-z0-9._:-]/.test(c)) as string
+    throw new PlanError(
+      `${where} is ${JSON.stringify(hostname)}, which holds ${JSON.stringify(bad)}: a hostname may hold only letters, digits, '.', '-', '_' and ':' (an IPv6 address, without brackets; a port goes in sshOpts as -p). Blanks, commas, wildcards and brackets would make known_hosts trust it under other names.`
+    )
+  }
 }
 
 function stringList(value: unknown): string[] {

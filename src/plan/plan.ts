@@ -2,6 +2,7 @@ import type { Nix } from '../commands/nix.js'
 import type { Settings } from '../inputs.js'
 import { InputError } from '../inputs.js'
 import { parseInventory, PlanError } from './inventory.js'
+import { weakeningSshOption } from './ssh-opts.js'
 import { resolveTargets, type PlannedNode } from './targets.js'
 
 export interface Plan {
@@ -30,6 +31,7 @@ export async function makePlan(settings: Settings, dryRun: boolean, nix: Nix): P
 /**
  * deploy-rs cannot name a node holding a double quote, and splits --ssh-opts
  * on spaces: say so before anything runs rather than fail obscurely later.
+ * sshOpts that would weaken host-key checking are refused here too.
  */
 function checkAddressable(node: PlannedNode, flake: string): void {
   const where = `flake '${flake}': deploy.nodes.${JSON.stringify(node.name)}`
@@ -42,6 +44,12 @@ function checkAddressable(node: PlannedNode, flake: string): void {
   if (spaced !== undefined) {
     throw new PlanError(
       `${where}: sshOpts element ${JSON.stringify(spaced)} contains a blank, which deploy-rs's --ssh-opts splits apart; move that option into the ssh-config input (e.g. 'Host ${node.hostname}' followed by the option).`
+    )
+  }
+  const weakening = weakeningSshOption(node.sshOpts)
+  if (weakening !== null) {
+    throw new PlanError(
+      `${where}: sshOpts ${JSON.stringify(weakening.option)} cannot be used: it ${weakening.why}. Remove it; pin host keys with the known-hosts input.`
     )
   }
 }

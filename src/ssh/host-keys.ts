@@ -1,5 +1,5 @@
 import type { Keyscan } from '../commands/ssh-keyscan.js'
-import { isPinned, knownHostsName } from './known-hosts.js'
+import { isPinned, knownHostsName, normalisePin, pinLinesFor, underName } from './known-hosts.js'
 
 export interface HostAddress {
   readonly host: string
@@ -31,7 +31,10 @@ const realClock: Clock = {
 }
 
 export interface HostKeys {
-  /** Everything for the workspace's known_hosts: the pins, then what was scanned. */
+  /**
+   * Everything for the workspace's known_hosts: the pins (as ssh can use them),
+   * then what was scanned, each under its host's own name.
+   */
   knownHosts: string[]
   /** Hosts with no key, by known_hosts name, with the reason. */
   missing: Map<string, string>
@@ -52,11 +55,14 @@ export async function collectHostKeys(
   const unique = new Map<string, HostAddress>()
   for (const address of hosts) unique.set(knownHostsName(address.host, address.port), address)
 
+  const pinned = options.pinned.map(normalisePin)
   const missing = new Map<string, string>()
   const scanned: string[][] = []
+  const renamedPins: string[] = []
   await Promise.all(
     [...unique].map(async ([name, { host, port }]) => {
-      if (isPinned(options.pinned, host, port)) {
+      if (isPinned(pinned, host, port)) {
+        renamedPins.push(...pinLinesFor(pinned, host, port))
         log(`${name}: host key pinned by known-hosts`)
         return
       }
@@ -72,7 +78,8 @@ export async function collectHostKeys(
           log(
             `${name}: scanned ${result.lines.map(line => line.split(/\s+/)[1]).join(', ')} (trust on first use)`
           )
-          scanned.push(result.lines)
+          // ssh-keyscan prints the name it was given; the host's own name is what ssh looks up.
+          scanned.push(result.lines.map(line => underName(line, host, port)))
           return
         }
         problem = result.problem ?? 'no host key'
@@ -89,5 +96,5 @@ export async function collectHostKeys(
       )
     })
   )
-  return { knownHosts: [...options.pinned, ...scanned.flat()], missing }
+  return { knownHosts: [...pinned, ...renamedPins, ...scanned.flat()], missing }
 }

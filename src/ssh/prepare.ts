@@ -3,7 +3,7 @@ import type { SshKeygen } from '../commands/ssh-keygen.js'
 import type { Settings } from '../inputs.js'
 import type { PlannedNode } from '../plan/targets.js'
 import { collectHostKeys } from './host-keys.js'
-import { knownHostsName } from './known-hosts.js'
+import { knownHostsName, unusedPins } from './known-hosts.js'
 import { createWorkspace, writeKnownHosts, writeSshConfig, type Workspace } from './workspace.js'
 
 export interface SshSetup {
@@ -22,6 +22,8 @@ export async function prepareSsh(
     keyscan: Keyscan
     mask: (secret: string) => void
     log: (message: string) => void
+    /** A run-level warning (a pin that matches no targeted node). */
+    warn?: (message: string) => void
   }
 ): Promise<SshSetup> {
   const workspace = await createWorkspace(
@@ -30,22 +32,33 @@ export async function prepareSsh(
     tools.keygen,
     tools.mask
   )
-  const hostKeys = await collectHostKeys(
-    nodes.map(node => ({ host: node.hostname, port: node.port })),
-    {
-      pinned: settings.knownHosts,
-      scan: settings.sshKeyscan,
-      keyscan: tools.keyscan,
-      timeoutSeconds: settings.keyscanTimeoutSeconds,
-      log: tools.log
-    }
-  )
-  await writeKnownHosts(workspace, hostKeys.knownHosts)
+  // Written (and checked) before any host is contacted.
   await writeSshConfig(workspace, settings.sshConfig)
+  const hosts = nodes.map(node => ({ host: node.hostname, port: node.port }))
+  for (const pinHosts of unusedPins(settings.knownHosts, hosts)) {
+    ;(tools.warn ?? tools.log)(
+      `known-hosts: ${describePin(pinHosts)} matches no targeted node; ssh still uses it (e.g. for a jump host). A node on a port other than 22 is pinned as [host]:port.`
+    )
+  }
+  const hostKeys = await collectHostKeys(hosts, {
+    pinned: settings.knownHosts,
+    scan: settings.sshKeyscan,
+    keyscan: tools.keyscan,
+    timeoutSeconds: settings.keyscanTimeoutSeconds,
+    log: tools.log
+  })
+  await writeKnownHosts(workspace, hostKeys.knownHosts)
   const unreachable = new Map<string, string>()
   for (const node of nodes) {
     const reason = hostKeys.missing.get(knownHostsName(node.hostname, node.port))
     if (reason) unreachable.set(node.name, reason)
   }
   return { workspace, unreachable }
+}
+
+/** A pin by its host list, never its key; hashed lists name nothing. */
+function describePin(hosts: string): string {
+  if (hosts.startsWith('|')) return 'a hashed pin'
+  // Only host-pattern characters: the text cannot form a runner command (`##[`, `::`).
+  return `the pin for ${hosts.replace(/[^A-Za-z0-9.:[\]*?!,_%-]/g, '?')}`
 }

@@ -120,44 +120,76 @@ export async function writeKnownHosts(
 }
 
 /**
- * Writes the ssh config every connection uses: the user's lines first (ssh
- * keeps the first value it reads), then the action's defaults.
+ * Writes the ssh config every connection uses, jump hosts included (the ssh
+ * that ProxyJump starts reads this file, not the command line's -o options).
+ * ssh keeps the FIRST value it reads for an option, so the host-key
+ * protections come before anything of the user's: no line of the ssh-config
+ * input, no file it includes, no Host or Match block can change them. The
+ * action's other defaults come after the user's lines, which may change them.
+ * What the input sets beyond that (ProxyJump, Port, User, a ProxyCommand or
+ * `Match exec` command) is the workflow's own and applies as written.
  */
 export async function writeSshConfig(
   workspace: Workspace,
   userLines: readonly string[]
 ): Promise<void> {
+  for (const line of userLines) {
+    if (/^hostkeyalias(?:\s|=)/i.test(line.trim())) {
+      // ssh would check the host's key against the entries of another name than
+      // the one the action scanned or matched a pin for; it has no "unset" value.
+      throw new WorkspaceError(
+        `ssh-config: HostKeyAlias cannot be used: host keys are looked up under each host's own name. Pin the host's key under that name in known-hosts instead.`
+      )
+    }
+  }
   const lines = [
     '# Written by deploy-rs-action for this job only; removed by its post step.',
-    ...userLines,
+    '# Host-key protections first: ssh keeps the first value it reads.',
+    'StrictHostKeyChecking yes',
+    `UserKnownHostsFile ${workspace.knownHostsFile}`,
+    'GlobalKnownHostsFile /dev/null',
+    // ssh before 8.5 does not know KnownHostsCommand; IgnoreUnknown is also first-wins,
+    // so the user's own IgnoreUnknown values are merged in here.
+    `IgnoreUnknown ${['KnownHostsCommand', ...ignoredUnknown(userLines)].join(',')}`,
+    'KnownHostsCommand none',
+    'NoHostAuthenticationForLocalhost no',
+    'VerifyHostKeyDNS no',
+    'UpdateHostKeys no',
+    'BatchMode yes',
+    // Reusing a master connection would skip the host-key check, and breaks magic rollback.
+    'ControlMaster no',
+    'ControlPath none',
+    'ControlPersist no',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    ...(userLines.length > 0 ? ['# The ssh-config input.', ...userLines] : []),
+    '# Defaults the ssh-config input may change.',
     'Host *',
     ...workspace.keyFiles.map(file => `  IdentityFile ${file}`),
     '  IdentitiesOnly yes',
-    // Also here, not only on the command line: the ssh that ProxyJump starts for a jump host
-    // reads this file but not the command line's -o options.
-    '  StrictHostKeyChecking yes',
-    `  UserKnownHostsFile ${workspace.knownHostsFile}`,
-    '  GlobalKnownHostsFile /dev/null',
-    '  BatchMode yes',
-    '  ControlMaster no',
-    '  ControlPath none',
-    '  PasswordAuthentication no',
-    '  KbdInteractiveAuthentication no',
     '  ServerAliveInterval 15',
     '  ServerAliveCountMax 4',
     '  ConnectTimeout 30',
-    '  UpdateHostKeys no',
     '  LogLevel ERROR'
   ]
   await writeFile(workspace.sshConfigFile, `${lines.join('\n')}\n`, { mode: 0o600 })
 }
 
+/** The option names of the user's IgnoreUnknown lines. */
+function ignoredUnknown(userLines: readonly string[]): string[] {
+  return userLines.flatMap(line => {
+    const match = /^ignoreunknown(?:\s*=\s*|\s+)(.+)$/i.exec(line.trim())
+    return match ? match[1].split(/[\s,]+/).filter(name => name !== '') : []
+  })
+}
+
 /**
  * The ssh options deploy-rs must pass to every ssh and `nix copy` it runs.
  * deploy-rs REPLACES a node's sshOpts with --ssh-opts, so the node's own
- * options are appended here. Host-key and multiplexing options go on the
- * command line, ahead of the node's, so nothing can weaken them
- * (ssh keeps the first value it sees).
+ * options are appended here. Host-key and multiplexing options also go on
+ * the command line, ahead of the node's; the plan has already refused node
+ * options that would replace the config file (-F) or weaken host-key
+ * checking (see src/plan/ssh-opts.ts).
  */
 export function sshOptionsFor(workspace: Workspace, nodeSshOpts: readonly string[]): string[] {
   return [

@@ -329,27 +329,34 @@ describe('known_hosts and ssh config files', () => {
     expect(mode(workspace.knownHostsFile)).toBe(0o600)
   })
 
-  it('writeSshConfig puts the user lines first, then Host * with every key and safe defaults, 0600', async () => {
+  it('writeSshConfig puts the protections first, then the user lines, then Host * with every key and defaults, 0600', async () => {
     await writeSshConfig(workspace, ['ProxyJump bastion.example.com', 'Host web', 'User deploy'])
     const text = readFileSync(workspace.sshConfigFile, 'utf8')
     const lines = text.trimEnd().split('\n')
     expect(lines[0]).toMatch(/^# /)
-    expect(lines.slice(1, 5)).toEqual([
+    const user = lines.indexOf('ProxyJump bastion.example.com')
+    expect(lines.slice(user, user + 3)).toEqual([
       'ProxyJump bastion.example.com',
       'Host web',
-      'User deploy',
-      'Host *'
+      'User deploy'
     ])
-    expect(lines).toContain(`  IdentityFile ${workspace.keyFiles[0]}`)
-    expect(lines).toContain(`  IdentityFile ${workspace.keyFiles[1]}`)
     for (const option of [
-      'IdentitiesOnly yes',
+      'StrictHostKeyChecking yes',
+      `UserKnownHostsFile ${workspace.knownHostsFile}`,
+      'GlobalKnownHostsFile /dev/null',
+      'UpdateHostKeys no',
+      'ControlMaster no',
       'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'UpdateHostKeys no'
+      'KbdInteractiveAuthentication no'
     ]) {
-      expect(lines).toContain(`  ${option}`)
+      expect(lines.indexOf(option)).toBeGreaterThan(0)
+      expect(lines.indexOf(option)).toBeLessThan(user)
     }
+    const defaults = lines.indexOf('Host *')
+    expect(defaults).toBeGreaterThan(user)
+    expect(lines.indexOf(`  IdentityFile ${workspace.keyFiles[0]}`)).toBeGreaterThan(defaults)
+    expect(lines.indexOf(`  IdentityFile ${workspace.keyFiles[1]}`)).toBeGreaterThan(defaults)
+    expect(lines.indexOf('  IdentitiesOnly yes')).toBeGreaterThan(defaults)
     expect(text.endsWith('\n')).toBe(true)
     expect(mode(workspace.sshConfigFile)).toBe(0o600)
   })
