@@ -23,7 +23,7 @@ const TEXT_FIELDS = ['body', 'description'] as const
 export class ApiTimeoutError extends Error {
   readonly timeoutMs: number
   constructor(timeoutMs: number) {
-    super(`no answer within ${Math.round(timeoutMs / 1000)} s`)
+    super(`no answer within ${Number((timeoutMs / 1000).toFixed(1))} s`)
     this.name = 'ApiTimeoutError'
     this.timeoutMs = timeoutMs
   }
