@@ -34,7 +34,8 @@ export async function publishReport(input: ReportInput): Promise<void> {
     const markdown =
       input.planOnly && !input.context.runError
         ? renderPlanSummary(input.context, input.hosts)
-        : renderSummary(input.context, input.reports)
+        : // Before rendering: a secret escaped or cut by rendering would escape any masking.
+          renderSummary(redactDeep(input.context), redactDeep(input.reports))
     await core.summary.addRaw(markdown).write()
   })
   if (input.planOnly) return
