@@ -1,4 +1,6 @@
 import * as core from '@actions/core'
+import { MIN_SECRET_CHARS, rememberSecret } from './secret-registry.js'
+import { normalisedPrivateKeys } from './ssh/keys.js'
 import { splitWords } from './words.js'
 
 /** `true`, `false`, or decided by the event (`auto`). */
@@ -123,7 +125,7 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
   const sshPrivateKey = getInput('ssh-private-key')
   const sshKeyPassphrase = getInput('ssh-key-passphrase')
   const githubToken = getInput('github-token')
-  maskSecret(sshPrivateKey)
+  maskPrivateKey(sshPrivateKey)
   maskSecret(sshKeyPassphrase)
   maskSecret(githubToken)
 
@@ -173,16 +175,45 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
   return settings
 }
 
-/** Masks a secret as a whole and line by line (the runner masks per line). */
+/**
+ * Masks a secret as a whole and line by line, and remembers it for redacting
+ * what the runner does not mask (the PR comment, deployment records).
+ *
+ * The runner masks every value it is given, of any length, but child
+ * processes reach the log one line at a time, so a multi-line value must also
+ * be given line by line. Lines under `MIN_SECRET_CHARS` (the tail of a key's
+ * base64, e.g. `g=`) are not masked: their characters would vanish from the
+ * whole log, and 1–3 base64 characters give nothing away. Armor lines
+ * (`-----BEGIN ... KEY-----`) are public text and are not masked either.
+ */
 export function maskSecret(secret: string): void {
-  if (secret.trim() === '') return
-  core.setSecret(secret)
-  const lines = secret.split(/\r?\n/)
-  if (lines.length === 1) return
-  for (const line of lines) {
-    const trimmed = line.trim()
-    // Armor lines like "-----END OPENSSH PRIVATE KEY-----" are public text; masking them hides nothing.
-    if (trimmed.length >= 8 && !trimmed.startsWith('-----')) core.setSecret(trimmed)
+  maskValues(maskValuesOf(secret))
+}
+
+/**
+ * `maskSecret` for the ssh-private-key input: the secret as pasted, and each
+ * key as the workspace rebuilds it. A key pasted onto one line becomes many
+ * lines there, none of which the pasted value contains as a line of its own.
+ * (The decrypted form of an encrypted key is masked when it is made: the
+ * workspace calls `maskSecret` on it.)
+ */
+export function maskPrivateKey(secret: string): void {
+  maskValues([secret, ...normalisedPrivateKeys(secret)].flatMap(maskValuesOf))
+}
+
+function maskValuesOf(secret: string): string[] {
+  if (secret.trim() === '') return []
+  const lines = secret
+    .split(/[\r\n]+/)
+    .map(line => line.trim())
+    .filter(line => line.length >= MIN_SECRET_CHARS && !line.startsWith('-----'))
+  return [secret, ...(lines.length === 1 && lines[0] === secret ? [] : lines)]
+}
+
+function maskValues(values: readonly string[]): void {
+  for (const value of new Set(values)) {
+    core.setSecret(value)
+    rememberSecret(value)
   }
 }
 

@@ -143,6 +143,8 @@ describe('pull request comment', () => {
     expect(comments[0].body.split('\n')[0]).toBe(body.split('\n')[0])
     expect(second.requests.map(r => `${r.method} ${r.path}`)).toEqual([
       `GET /repos/${OWNER}/${REPO}/issues/5/comments`,
+      // Who the token is: only its own comment may be updated.
+      'POST /graphql',
       `PATCH /repos/${OWNER}/${REPO}/issues/comments/${comments[0].id}`
     ])
     expect(second.run.main.stdout).toContain('pr-comment: updated')

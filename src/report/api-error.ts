@@ -4,6 +4,7 @@
  * (whose headers hold the token).
  */
 import type { getOctokit } from '@actions/github'
+import { ApiTimeoutError } from './github-client.js'
 import { capChars, oneLine } from './markdown.js'
 
 /** The client `@actions/github` returns; tests pass one whose `baseUrl` is a fake server. */
@@ -14,9 +15,12 @@ export interface ApiFailure {
   status: number | null
   /** GitHub's message (plus validation details), one line. */
   message: string
+  /** No answer came within the client's per-request timeout. */
+  timedOut: boolean
 }
 
 export function describeApiError(err: unknown): ApiFailure {
+  if (err instanceof ApiTimeoutError) return { status: null, message: err.message, timedOut: true }
   let status: number | null = null
   let message = String(err)
   if (err !== null && typeof err === 'object') {
@@ -43,7 +47,7 @@ export function describeApiError(err: unknown): ApiFailure {
       }
     }
   }
-  return { status, message: capChars(oneLine(message), 300) || 'unknown error' }
+  return { status, message: capChars(oneLine(message), 300) || 'unknown error', timedOut: false }
 }
 
 /**
@@ -55,11 +59,12 @@ export function explainApiError(
   doing: string,
   err: unknown,
   permissionHint: string
-): { status: number | null; message: string } {
-  const { status, message } = describeApiError(err)
+): { status: number | null; message: string; timedOut: boolean } {
+  const { status, message, timedOut } = describeApiError(err)
   const http = status === null ? message : `HTTP ${status}: ${message}`
   let hint: string
-  if (status === null) hint = 'The GitHub API could not be reached.'
+  if (timedOut) hint = 'The GitHub API did not answer in time; the next run will try again.'
+  else if (status === null) hint = 'The GitHub API could not be reached.'
   else if (status === 401) hint = 'The token was rejected; check the `github-token` input.'
   else if (status === 429 || (status === 403 && /rate limit/i.test(message)))
     hint = 'The GitHub API rate limit was hit; the next run will try again.'
@@ -67,5 +72,5 @@ export function explainApiError(
   else if (status === 404)
     hint = `Either it does not exist or the token cannot see it. ${permissionHint}`
   else hint = 'GitHub refused the request.'
-  return { status, message: `${feature}: could not ${doing} (${http}). ${hint}` }
+  return { status, message: `${feature}: could not ${doing} (${http}). ${hint}`, timedOut }
 }

@@ -7,6 +7,7 @@ import type { NodeReport, RunContext } from '../model.js'
 import { explainApiError, type Octokit } from './api-error.js'
 import { fitToLimit } from './fit.js'
 import { truncateChars } from './markdown.js'
+import { isAuthor, tokenLogin, TokenIdentityError } from './token-identity.js'
 import { detailLevels, renderReport, whereFullLogs } from './sections.js'
 
 /** GitHub's limit is 65,536 characters; the rest is a safety margin. */
@@ -79,6 +80,10 @@ export interface UpsertCommentResult {
   id: number
   /** The comment's `html_url`. */
   url: string
+  /** Something the caller should warn about (e.g. the token's identity was unknown); the comment was still written. */
+  warnings: string[]
+  /** Comments that carry the marker but were written by someone else, left alone. */
+  ignored: { id: number; author: string }[]
 }
 
 /**
@@ -103,10 +108,28 @@ function failure(doing: string, err: unknown): PullRequestCommentError {
   return new PullRequestCommentError(message, status)
 }
 
+interface ListedComment {
+  id: number
+  body?: string | null
+  user?: { login?: string } | null
+}
+
 /**
- * Updates the pull request's comment that starts with `marker`, or creates
- * one. "Starts with" rather than "contains", so that a reply quoting our
- * comment is never taken for it. Throws `PullRequestCommentError` only.
+ * Updates this job's comment on the pull request, or creates one.
+ *
+ * This job's comment starts with `marker` ("starts with" rather than
+ * "contains", so a reply quoting it is never taken for it) AND was written by
+ * the token's own identity (see token-identity.ts). The marker alone proves
+ * nothing: anyone who can comment could plant it, then edit "their" report
+ * to say that everything passed. A comment by anyone else is never edited,
+ * whatever it carries. (Who can still write as the token's identity can
+ * write such a comment: for `GITHUB_TOKEN`, another workflow of the
+ * repository; for fork pull requests that token is read-only.)
+ *
+ * The identity is asked only when some comment carries the marker, so a
+ * first run costs no extra request. When it cannot be learned, no comment is
+ * edited: a new one is created, with a warning. Throws
+ * `PullRequestCommentError` only.
  */
 export async function upsertPullRequestComment(
   octokit: Octokit,
@@ -122,18 +145,32 @@ export async function upsertPullRequestComment(
     )
   }
 
-  let existing: { id: number } | undefined
+  const warnings: string[] = []
+  const ignored: UpsertCommentResult['ignored'] = []
+  /** The token's login; null once it is known that it cannot be learned. */
+  let login: string | null | undefined
+  let existing: ListedComment | undefined
   try {
-    await octokit.paginate(
-      octokit.rest.issues.listComments,
-      { owner, repo, issue_number: issueNumber, per_page: 100 },
-      (response, done) => {
-        existing = response.data.find(c => (c.body ?? '').trimStart().startsWith(marker))
-        if (existing) done()
-        return []
+    const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
+      owner,
+      repo,
+      issue_number: issueNumber,
+      per_page: 100
+    })
+    scan: for await (const { data } of pages) {
+      for (const comment of data as ListedComment[]) {
+        if (!(comment.body ?? '').trimStart().startsWith(marker)) continue
+        if (login === undefined) login = await learnLogin(octokit, warnings)
+        if (login === null) break scan
+        if (isAuthor(comment.user, login)) {
+          existing = comment
+          break scan
+        }
+        ignored.push({ id: comment.id, author: comment.user?.login ?? 'unknown' })
       }
-    )
+    }
   } catch (err) {
+    if (err instanceof PullRequestCommentError) throw err
     throw failure(`list the comments of ${where}`, err)
   }
 
@@ -145,7 +182,7 @@ export async function upsertPullRequestComment(
         comment_id: existing.id,
         body
       })
-      return { action: 'updated', id: data.id, url: data.html_url }
+      return { action: 'updated', id: data.id, url: data.html_url, warnings, ignored }
     } catch (err) {
       // Deleted since we listed it: fall through and create a new one.
       if ((err as { status?: unknown }).status !== 404) {
@@ -161,9 +198,32 @@ export async function upsertPullRequestComment(
       issue_number: issueNumber,
       body
     })
-    return { action: 'created', id: data.id, url: data.html_url }
+    return { action: 'created', id: data.id, url: data.html_url, warnings, ignored }
   } catch (err) {
     throw failure(`write a comment on ${where}`, err)
+  }
+}
+
+/**
+ * The token's login, or null (with a warning) when it cannot be learned. An
+ * API that does not answer at all ends the attempt: the comment could not be
+ * written either.
+ */
+async function learnLogin(octokit: Octokit, warnings: string[]): Promise<string | null> {
+  try {
+    return await tokenLogin(octokit)
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err)
+    if (err instanceof TokenIdentityError && err.unreachable) {
+      throw new PullRequestCommentError(
+        `pr-comment: could not learn who the token is (${reason}). The GitHub API could not be reached or did not answer in time; no comment was written. The deploy result is not affected.`,
+        null
+      )
+    }
+    warnings.push(
+      `pr-comment: could not learn who the token is (${reason}), so no existing comment was edited (only a comment the token itself wrote may be) and a new one was created instead.`
+    )
+    return null
   }
 }
 

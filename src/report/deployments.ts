@@ -5,12 +5,14 @@
  * record would claim it did).
  *
  * Every API failure becomes a warning through `warn`; nothing here throws or
- * changes the step's result. After a permission error (401/403/404) the
- * tracker stops calling the API, so a missing permission gives one warning,
- * not one per node.
+ * changes the step's result. After a permission error (401/403/404) or a
+ * request that got no answer in time the tracker stops calling the API, so a
+ * missing permission gives one warning, not one per node, and an API that
+ * stalls costs one timeout per request in flight, not three per node.
  */
 import type { NodeStatus } from '../model.js'
 import { explainApiError, type Octokit } from './api-error.js'
+import { redactSecrets } from '../secret-registry.js'
 import { capChars, oneLine } from './markdown.js'
 
 export interface DeploymentTrackerOptions {
@@ -62,7 +64,8 @@ export function describeFinish(status: NodeStatus, error: string | null): string
     status === 'deployed'
       ? 'deploy-rs: deployed'
       : `deploy-rs: ${status}${error ? `: ${error}` : ''}`
-  return capChars(oneLine(text), DESCRIPTION_MAX)
+  // The error may quote a host's log: redacted before it is shortened, which could cut a secret in half.
+  return capChars(oneLine(redactSecrets(text)), DESCRIPTION_MAX)
 }
 
 const PERMISSION_HINT =
@@ -78,9 +81,14 @@ export function createDeploymentTracker(
   let disabled = false
 
   const report = (doing: string, err: unknown): void => {
-    const { status, message } = explainApiError('deployments', doing, err, PERMISSION_HINT)
+    const { status, message, timedOut } = explainApiError(
+      'deployments',
+      doing,
+      err,
+      PERMISSION_HINT
+    )
     if (disabled) return
-    if (status === 401 || status === 403 || status === 404) {
+    if (timedOut || status === 401 || status === 403 || status === 404) {
       disabled = true
       warn(`${message} No further deployment updates will be attempted in this run.`)
     } else {

@@ -59,13 +59,33 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
+/** U+200B: invisible, and GitHub's autolinkers do not match across it. */
+const ZWSP = '\u200b'
+
 /**
- * Stops GitHub from turning `@name` into a mention (which notifies people when
- * it lands in a PR comment) and `#123` into a cross-reference, by putting a
- * zero-width space after the sign. Not needed inside code or `<pre>`.
+ * Makes text inert for GitHub's autolinkers by putting a zero-width space
+ * where they would match. In a PR comment a mention notifies the person, and a
+ * reference to an issue or pull request (also in another repository) adds a
+ * "mentioned this" event to it: untrusted text must do neither. Defused:
+ * - `@name`, `@org/team` after a non-word character (GitHub's mention rule;
+ *   `root@host` is no mention and is left alone);
+ * - `#12` after anything, which covers `owner/repo#12` and `repo#12`, and
+ *   `#name` after a non-word character;
+ * - `GH-12`, any case;
+ * - `name@1a2b3c4` and `owner/repo@<sha>` (links to commits elsewhere);
+ * - `https://` and `www.` (an autolinked URL of an issue also references it).
+ * Bare commit SHAs are left alone: GitHub links them only to commits of this
+ * repository, which notifies no one. Not needed inside code or `<pre>`, which
+ * GitHub never autolinks.
  */
 export function defuseMentions(text: string): string {
-  return text.replace(/(^|[^\w`])([@#])(?=[\w])/g, '$1$2\u200b')
+  return text
+    .replace(/(^|\W)([@#])(?=\w)/g, `$1$2${ZWSP}`)
+    .replace(/#(?=\d)/g, `#${ZWSP}`)
+    .replace(/@(?=[0-9a-f]{7,40}\b)/gi, `@${ZWSP}`)
+    .replace(/\b(GH)-(?=\d)/gi, `$1-${ZWSP}`)
+    .replace(/:\/\//g, `:${ZWSP}//`)
+    .replace(/\b(www)\./gi, `$1${ZWSP}.`)
 }
 
 /**

@@ -1,12 +1,13 @@
 import * as core from '@actions/core'
-import * as github from '@actions/github'
 import type { Settings } from '../inputs.js'
 import type { NodeReport, RunContext } from '../model.js'
 import type { PlannedNode } from '../plan/targets.js'
 import { wantsPrComment, type RunEnvironment } from '../run-environment.js'
+import { redactDeep } from '../secret-registry.js'
 import { annotateFailures } from './annotations.js'
 import { commentMarker, renderComment, upsertPullRequestComment } from './comment.js'
 import { createDeploymentTracker } from './deployments.js'
+import { createGitHubClient } from './github-client.js'
 import { printNodeLogs } from './job-log.js'
 import { codeSpan, mdText } from './markdown.js'
 import { writeOutputs } from './outputs.js'
@@ -33,7 +34,8 @@ export async function publishReport(input: ReportInput): Promise<void> {
     const markdown =
       input.planOnly && !input.context.runError
         ? renderPlanSummary(input.context, input.hosts)
-        : renderSummary(input.context, input.reports)
+        : // Before rendering: a secret escaped or cut by rendering would escape any masking.
+          renderSummary(redactDeep(input.context), redactDeep(input.reports))
     await core.summary.addRaw(markdown).write()
   })
   if (input.planOnly) return
@@ -57,15 +59,22 @@ async function commentOnPullRequest(input: ReportInput): Promise<void> {
   // Matrix legs share one job id: their targets tell their comments apart.
   const targets = settings.targets === 'all' ? '' : `:${[...settings.targets].sort().join(',')}`
   const marker = commentMarker(environment.workflow, `${environment.job}${targets}`)
-  const body = renderComment(input.context, input.reports, { marker })
+  // Redacted before rendering as well as when sent: rendering escapes and shortens
+  // text, and a secret escaped or cut in half would no longer be found.
+  const body = renderComment(redactDeep(input.context), redactDeep(input.reports), { marker })
   try {
-    const comment = await upsertPullRequestComment(github.getOctokit(settings.githubToken), {
+    const comment = await upsertPullRequestComment(createGitHubClient(settings.githubToken), {
       owner: environment.owner,
       repo: environment.repo,
       issueNumber: environment.pullRequestNumber,
       marker,
       body
     })
+    for (const { id, author } of comment.ignored)
+      core.info(
+        `pr-comment: comment ${id} by ${/^[\w.[\]-]{1,64}$/.test(author) ? author : 'another author'} carries this job's marker but was not written by this token; it was left alone.`
+      )
+    for (const warning of comment.warnings) core.warning(warning)
     core.info(`pr-comment: ${comment.action} ${comment.url}`)
   } catch (error) {
     core.warning(error instanceof Error ? error.message : String(error))
@@ -89,7 +98,7 @@ export function deploymentHooks(
     )
     return null
   }
-  const tracker = createDeploymentTracker(github.getOctokit(settings.githubToken), {
+  const tracker = createDeploymentTracker(createGitHubClient(settings.githubToken), {
     owner: environment.owner,
     repo: environment.repo,
     ref: environment.sha,

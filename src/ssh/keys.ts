@@ -64,6 +64,19 @@ function isPemHeader(line: string | undefined): boolean {
   return line !== undefined && /^[A-Za-z-]+: /.test(line)
 }
 
+/**
+ * The keys as the workspace will write them (`splitPrivateKeys`), or none when
+ * the secret is not a key: for masking, which must also cover the lines of a
+ * key rebuilt from a one-line paste (the runner only knows the pasted line).
+ */
+export function normalisedPrivateKeys(secret: string): string[] {
+  try {
+    return splitPrivateKeys(secret)
+  } catch {
+    return []
+  }
+}
+
 function countLines(text: string): number {
   return text.split('\n').filter(line => line.trim() !== '').length
 }

@@ -6,12 +6,19 @@
  * It records every request and implements, with GitHub's response shapes
  * (the fields the action reads):
  *   GET    /repos/:o/:r/issues/:n/comments     (paginated: per_page, page, Link)
- *   POST   /repos/:o/:r/issues/:n/comments
- *   PATCH  /repos/:o/:r/issues/comments/:id
+ *   POST   /repos/:o/:r/issues/:n/comments     (authored by the token's identity)
+ *   PATCH  /repos/:o/:r/issues/comments/:id    (any comment, as a token with write access may)
  *   POST   /repos/:o/:r/deployments             (409 unless required_contexts: [])
  *   POST   /repos/:o/:r/deployments/:id/statuses
+ *   GET    /user                                (403 for installation tokens, as GitHub)
+ *   POST   /graphql, /api/graphql               (`viewer { login }` only)
  * Anything else answers 404 like GitHub. `failOn` makes a route answer an
- * error (e.g. 403 with GitHub's JSON body) to test permission problems.
+ * error (e.g. 403 with GitHub's JSON body) to test permission problems;
+ * `stallOn` makes it never answer, to test timeouts.
+ *
+ * Tokens: every token is the job's `GITHUB_TOKEN` (an installation token of
+ * `github-actions[bot]`) unless `setTokenIdentity` says otherwise, e.g. a
+ * personal access token of a user or another GitHub App's installation token.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -27,10 +34,32 @@ export interface RecordedRequest {
   authorization: string | undefined
 }
 
+export interface FakeUser {
+  login: string
+  id: number
+  type: 'Bot' | 'User'
+}
+
+/** Who a token is, and what kind of token it is (which decides how `GET /user` answers). */
+export interface TokenIdentity {
+  login: string
+  type: 'Bot' | 'User'
+  /** `installation`: GITHUB_TOKEN or a GitHub App's token; `user`: a personal access token. */
+  kind: 'installation' | 'user'
+}
+
+/** The identity of the job's GITHUB_TOKEN. */
+export const GITHUB_ACTIONS_BOT: TokenIdentity = {
+  login: 'github-actions[bot]',
+  type: 'Bot',
+  kind: 'installation'
+}
+
 export interface FakeComment {
   id: number
   body: string
-  user: { login: string; type: string }
+  user: FakeUser
+  performed_via_github_app: null
   html_url: string
   created_at: string
   updated_at: string
@@ -65,7 +94,11 @@ export interface FakeGitHub {
   /** Adds a comment as if someone had written it (default user: a person, not the bot). */
   seedComment(owner: string, repo: string, issue: number, body: string, login?: string): FakeComment
   failOn(failure: Failure): void
+  /** Requests matching this are held without an answer (until `stop`). */
+  stallOn(route: Omit<Failure, 'status' | 'message'>): void
   clearFailures(): void
+  /** Makes `token` answer as `identity` (default for every token: `GITHUB_ACTIONS_BOT`). */
+  setTokenIdentity(token: string, identity: TokenIdentity): void
   stop(): Promise<void>
 }
 
@@ -78,7 +111,6 @@ const DEFAULT_MESSAGES: Record<number, string> = {
   500: 'Server Error'
 }
 
-const BOT = { login: 'github-actions[bot]', type: 'Bot' }
 const TIMESTAMP = '2026-11-25T12:00:00Z'
 const COMMENT_LIMIT = 65_536
 
@@ -87,6 +119,9 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
   const deployments: FakeDeployment[] = []
   const issues = new Map<string, FakeComment[]>()
   const failures: Failure[] = []
+  const stalls: Array<Omit<Failure, 'status' | 'message'>> = []
+  const identities = new Map<string, TokenIdentity>()
+  const userIds = new Map<string, number>()
   let nextId = 1000
   let url = ''
 
@@ -101,13 +136,14 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     repo: string,
     issue: number,
     body: string,
-    user: { login: string; type: string }
+    user: FakeUser
   ): FakeComment => {
     const id = nextId++
-    const comment = {
+    const comment: FakeComment = {
       id,
       body,
       user,
+      performed_via_github_app: null,
       html_url: `https://github.com/${owner}/${repo}/pull/${issue}#issuecomment-${id}`,
       created_at: TIMESTAMP,
       updated_at: TIMESTAMP
@@ -138,13 +174,27 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       ...extra
     })
 
+  /** A stable numeric id per login, as GitHub's `user.id`. */
+  const userOf = (login: string, type: 'Bot' | 'User'): FakeUser => {
+    if (!userIds.has(login)) userIds.set(login, 41_000_000 + userIds.size)
+    return { login, id: userIds.get(login)!, type }
+  }
+  const identityOf = (req: RecordedRequest): TokenIdentity => {
+    const token = /^(?:token|bearer)\s+(.+)$/i.exec(req.authorization ?? '')?.[1] ?? ''
+    return identities.get(token) ?? GITHUB_ACTIONS_BOT
+  }
+  const matches = (route: Omit<Failure, 'status' | 'message'>, req: RecordedRequest): boolean =>
+    (!route.method || route.method.toUpperCase() === req.method) &&
+    (typeof route.path === 'string' ? route.path === req.path : route.path.test(req.path)) &&
+    (route.times === undefined || route.times > 0)
+
   const handle = (req: RecordedRequest, res: ServerResponse): void => {
-    const failure = failures.find(
-      f =>
-        (!f.method || f.method.toUpperCase() === req.method) &&
-        (typeof f.path === 'string' ? f.path === req.path : f.path.test(req.path)) &&
-        (f.times === undefined || f.times > 0)
-    )
+    const stall = stalls.find(route => matches(route, req))
+    if (stall) {
+      if (stall.times !== undefined) stall.times--
+      return // never answered; stop() closes the connection
+    }
+    const failure = failures.find(f => matches(f, req))
     if (failure) {
       if (failure.times !== undefined) failure.times--
       error(res, failure.status, failure.message)
@@ -173,7 +223,12 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       }
       if (req.method === 'POST') {
         if (!validBody(res, body.body)) return
-        send(res, 201, addComment(owner, repo, Number(n), body.body as string, BOT))
+        const author = identityOf(req)
+        send(
+          res,
+          201,
+          addComment(owner, repo, Number(n), body.body as string, userOf(author.login, author.type))
+        )
         return
       }
     }
@@ -224,6 +279,21 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
       const status = { id: nextId++, ...body, created_at: TIMESTAMP }
       deployment.statuses.push(status)
       send(res, 201, status)
+      return
+    }
+    if (req.path === '/user' && req.method === 'GET') {
+      const identity = identityOf(req)
+      if (identity.kind === 'installation') return error(res, 403)
+      send(res, 200, userOf(identity.login, identity.type))
+      return
+    }
+    if ((req.path === '/graphql' || req.path === '/api/graphql') && req.method === 'POST') {
+      const query = typeof body.query === 'string' ? body.query : ''
+      if (!/\bviewer\s*\{\s*login\s*\}/.test(query)) {
+        send(res, 200, { errors: [{ message: 'This fake only answers viewer { login }' }] })
+        return
+      }
+      send(res, 200, { data: { viewer: { login: identityOf(req).login } } })
       return
     }
     error(res, 404)
@@ -288,9 +358,14 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     deployments,
     comments: commentsOf,
     seedComment: (owner, repo, issue, body, login = 'octocat') =>
-      addComment(owner, repo, issue, body, { login, type: 'User' }),
+      addComment(owner, repo, issue, body, userOf(login, login.endsWith('[bot]') ? 'Bot' : 'User')),
     failOn: failure => failures.push({ ...failure }),
-    clearFailures: () => void failures.splice(0, failures.length),
+    stallOn: route => stalls.push({ ...route }),
+    clearFailures: () => {
+      failures.splice(0, failures.length)
+      stalls.splice(0, stalls.length)
+    },
+    setTokenIdentity: (token, identity) => void identities.set(token, identity),
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections()

@@ -523,7 +523,7 @@ describe('readSettings: secrets', () => {
     readSettings(inputs({ 'github-token': '', 'ssh-key-passphrase': '  ' }))
     expect(setSecret.mock.calls.map(([secret]) => secret)).toEqual([
       KEY,
-      ...KEY.split('\n').slice(1, 3)
+      ...KEY.split('\n').slice(1, 4)
     ])
   })
 
