@@ -55,26 +55,34 @@ export class UntrustedOutput {
   }
 }
 
+/** How long live lines may wait to share a block. */
+export const LIVE_BATCH_MS = 200
+
 /**
- * The live echo of deploy-rs output: lines that arrive together (one read of
- * a child's output, several nodes at once) go out as one block after the
- * current turn of the event loop, so a burst costs two marker lines, not two
- * per line. The action's own output may pass pending lines, never split them.
+ * The live echo of deploy-rs output: lines that arrive within `LIVE_BATCH_MS`
+ * (a burst of one node, several nodes at once) go out as one block, so they
+ * cost two marker lines in all rather than two each. The action's own output
+ * may pass pending lines, never split a block.
  */
 export class LiveEcho {
   private pending: string[] = []
   private scheduled = false
 
-  constructor(private readonly output: UntrustedOutput) {}
+  constructor(
+    private readonly output: UntrustedOutput,
+    /** Calls `flush` a little later; the timer never keeps the process alive. */
+    private readonly schedule: (flush: () => void) => void = flush =>
+      void setTimeout(flush, LIVE_BATCH_MS).unref()
+  ) {}
 
   line(text: string): void {
     this.pending.push(text)
     if (this.scheduled) return
     this.scheduled = true
-    setImmediate(() => this.flush())
+    this.schedule(() => this.flush())
   }
 
-  /** Prints what is pending now (also called when the deploys are done). */
+  /** Prints what is pending now (also called once the deploys are done). */
   flush(): void {
     this.scheduled = false
     this.output.lines(this.pending.splice(0))

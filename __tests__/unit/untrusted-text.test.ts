@@ -4,7 +4,13 @@
  * model of the runner's command detection (test-support/action/runner-commands.ts).
  */
 import { describe, expect, it } from '@jest/globals'
-import { inertBlock, LiveEcho, newStopToken, UntrustedOutput } from '../../src/untrusted-text.js'
+import {
+  inertBlock,
+  LIVE_BATCH_MS,
+  LiveEcho,
+  newStopToken,
+  UntrustedOutput
+} from '../../src/untrusted-text.js'
 import {
   REGISTERED_COMMANDS,
   runnerCommands,
@@ -128,20 +134,34 @@ describe('UntrustedOutput', () => {
 })
 
 describe('LiveEcho', () => {
-  it('prints lines that arrive in one turn as one block, in order, and flushes on demand', async () => {
+  it('prints lines that arrive before the scheduled flush as one block, in order', () => {
     const writes: string[] = []
-    const echo = new LiveEcho(new UntrustedOutput(text => writes.push(text), 'cafe0123'))
+    const scheduled: Array<() => void> = []
+    const echo = new LiveEcho(new UntrustedOutput(text => writes.push(text), 'cafe0123'), flush =>
+      scheduled.push(flush)
+    )
     echo.line('web | one')
     echo.line('db | ##[error]two')
     expect(writes).toEqual([])
-    await new Promise(resolve => setImmediate(resolve))
+    expect(scheduled).toHaveLength(1)
+    scheduled[0]()
     expect(writes).toEqual([
       '::stop-commands::cafe0123\nweb | one\ndb | ##[error]two\n::cafe0123::\n'
     ])
     echo.line('web | three')
+    expect(scheduled).toHaveLength(2)
     echo.flush()
     expect(writes[1]).toBe('::stop-commands::cafe0123\nweb | three\n::cafe0123::\n')
-    await new Promise(resolve => setImmediate(resolve))
+    // The timer that fires after a flush finds nothing to print.
+    scheduled[1]()
     expect(writes).toHaveLength(2)
+  })
+
+  it('flushes by itself, with a timer that does not hold the process', async () => {
+    const writes: string[] = []
+    const echo = new LiveEcho(new UntrustedOutput(text => writes.push(text), 'cafe0123'))
+    echo.line('web | one')
+    await new Promise(resolve => setTimeout(resolve, LIVE_BATCH_MS * 3))
+    expect(writes).toEqual(['::stop-commands::cafe0123\nweb | one\n::cafe0123::\n'])
   })
 })
