@@ -17,6 +17,7 @@ import { prepareSsh } from './ssh/prepare.js'
 import { KeyFormatError } from './ssh/keys.js'
 import { newWorkspacePath, WorkspaceError } from './ssh/workspace.js'
 import { saveWorkspacePath } from './state.js'
+import { LiveEcho, untrusted } from './untrusted-text.js'
 
 /** Every external command, replaceable in tests. */
 export interface Tools {
@@ -103,7 +104,8 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     outcome.planOnly = settings.planOnly
     context.flake = settings.flake
     context.dryRun = resolveDryRun(settings.dryRun, environment.eventName)
-    core.info(
+    // Flake text, node names, hostnames and commands are foreign: printed inert (untrusted-text.ts).
+    untrusted.info(
       `Planning ${context.dryRun ? 'a dry run' : 'a deploy'} of flake ${settings.flake} (event ${environment.eventName || 'unknown'})`
     )
     plan = await makePlan(settings, context.dryRun, tools.nix)
@@ -112,7 +114,7 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     return outcome
   }
   outcome.hosts = plan.nodes.map(node => node.name)
-  core.info(`Targets: ${outcome.hosts.join(', ')}`)
+  untrusted.info(`Targets: ${outcome.hosts.join(', ')}`)
   if (settings.planOnly) return outcome
 
   const skipAll = (status: 'skipped' | 'cancelled', reason: string): NodeReport[] =>
@@ -127,13 +129,14 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     outcome.reports = skipAll('skipped', `not started: ${context.runError}`)
     return outcome
   }
-  ;(deployRs.unpinned ? core.warning : core.info)(
-    `deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`
-  )
+  const deployRsLine = `deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`
+  // A warning's text is the data of its own command: the runner acts on nothing inside it.
+  if (deployRs.unpinned) core.warning(deployRsLine)
+  else untrusted.info(deployRsLine)
 
   // The flake check and the ssh set-up (key scans may wait on slow hosts) run side by side.
   if (!settings.skipChecks)
-    core.info(`Running nix flake check on ${plan.flake} once for every node`)
+    untrusted.info(`Running nix flake check on ${plan.flake} once for every node`)
   const stopCheck = new AbortController()
   const checking = settings.skipChecks
     ? Promise.resolve(null)
@@ -150,7 +153,7 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
       keygen: tools.keygen,
       keyscan: tools.keyscan,
       mask: maskSecret,
-      log: core.info,
+      log: message => untrusted.info(message),
       warn: core.warning
     })
   } catch (error) {
@@ -168,6 +171,7 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     return outcome
   }
 
+  const live = new LiveEcho(untrusted)
   outcome.reports = await deployNodes({
     plan,
     settings,
@@ -176,8 +180,9 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     launch: tools.launch,
     cancelled,
     hooks: deploymentHooks(settings, environment, plan.dryRun),
-    echo: line => process.stdout.write(`${line}\n`)
+    echo: line => live.line(line)
   })
+  live.flush()
   context.cancelled = cancelled.aborted
   return outcome
 }

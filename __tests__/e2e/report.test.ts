@@ -95,6 +95,9 @@ function runnerLines(text: string): string[] {
   return text.split(/\r\n|\r|\n/)
 }
 
+/** The markers of the inert blocks the action prints foreign text in (src/untrusted-text.ts). */
+const BLOCK_MARKER = /^::(stop-commands::[0-9a-f]{32}|[0-9a-f]{32}::)$/
+
 describe('pull request comment', () => {
   const dryRunTargets = 'web, db, cache'
 
@@ -297,7 +300,7 @@ describe('job log', () => {
     const bodies = groups.map(start => {
       const end = lines.indexOf('::endgroup::', start)
       expect(end).toBeGreaterThan(start)
-      return lines.slice(start + 1, end)
+      return lines.slice(start + 1, end).filter(line => !BLOCK_MARKER.test(line))
     })
     for (const body of bodies) {
       expect(body.length).toBeGreaterThan(3)
@@ -313,11 +316,15 @@ describe('job log', () => {
     const all = [...runnerLines(run.main.stdout), ...runnerLines(run.main.stderr)]
     for (const injected of INJECTED)
       expect(all.filter(line => line.startsWith(injected))).toEqual([])
-    const commands = all.filter(line => line.startsWith('::') || line.startsWith('##['))
+    const commands = all.filter(
+      line => (line.startsWith('::') || line.startsWith('##[')) && !BLOCK_MARKER.test(line)
+    )
     for (const line of commands)
       expect(line).toMatch(/^::(group|endgroup|error|warning|notice|debug|add-mask)(\s[^:]*)?::/)
     expect(run.commands.map(c => c.command)).not.toContain('set-output')
-    expect(run.commands.map(c => c.command)).not.toContain('stop-commands')
+    expect(run.commands.filter(c => c.command === 'stop-commands').map(c => c.value)).not.toContain(
+      'tok'
+    )
     expect(run.commands.filter(c => c.command === 'add-mask').map(c => c.value)).not.toContain('x')
   }, 90_000)
 })

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { childEnvironment } from './child-env.js'
 
 /** What a finished short command left behind. */
 export interface CommandResult {
@@ -13,7 +14,8 @@ export interface CommandResult {
 
 export interface CommandOptions {
   timeoutMs: number
-  env?: NodeJS.ProcessEnv
+  /** Variables on top of the child environment (which never holds inputs or tokens). */
+  extraEnv?: Readonly<Record<string, string>>
   cwd?: string
   /** Keep at most this many bytes of each stream (the tail is kept). */
   maxOutputBytes?: number
@@ -37,7 +39,7 @@ export const runCommand: RunCommand = (argv, options) =>
   new Promise(resolve => {
     const maxBytes = options.maxOutputBytes ?? 4 * 1024 * 1024
     const child = spawn(argv[0], argv.slice(1), {
-      env: options.env ?? process.env,
+      env: childEnvironment(options.extraEnv),
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true

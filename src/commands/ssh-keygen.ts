@@ -41,8 +41,8 @@ export function createSshKeygen(run: RunCommand = runCommand): SshKeygen {
     },
 
     async removePassphrase(keyPath, passphrase, askpassPath) {
-      const env = {
-        ...process.env,
+      // The one child that is handed the passphrase, under a name of its own (never INPUT_*).
+      const extraEnv = {
         SSH_ASKPASS: askpassPath,
         SSH_ASKPASS_REQUIRE: 'force',
         DISPLAY: process.env.DISPLAY ?? ':0',
@@ -50,7 +50,7 @@ export function createSshKeygen(run: RunCommand = runCommand): SshKeygen {
       }
       const result = await run(['ssh-keygen', '-p', '-N', '', '-f', keyPath], {
         timeoutMs: KEYGEN_TIMEOUT_MS,
-        env
+        extraEnv
       })
       return { ok: result.code === 0, detail: firstLine(result.stderr) }
     }

@@ -1,3 +1,4 @@
+import { childEnvironment } from '../commands/child-env.js'
 import { WORKSPACE_MARKER } from '../commands/leftover-processes.js'
 import type { Settings } from '../inputs.js'
 import type { NodeReport } from '../model.js'
@@ -63,7 +64,7 @@ export async function deployNodes(input: DeployNodesInput): Promise<NodeReport[]
     dryRun: plan.dryRun,
     logsDir: setup.workspace.logsDir,
     // The marker lets the post step find and stop these processes should the main step be killed.
-    env: { ...process.env, [WORKSPACE_MARKER]: setup.workspace.dir },
+    env: childEnvironment({ [WORKSPACE_MARKER]: setup.workspace.dir }),
     launch: input.launch,
     abortSignal: input.cancelled,
     echo: input.echo

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import type { Readable } from 'node:stream'
+import { withoutSecrets } from '../commands/child-env.js'
 import { killGroup } from '../commands/process.js'
 
 export interface RunningProcess {
@@ -24,7 +25,8 @@ const DRAIN_AFTER_EXIT_MS = 3_000
 
 export const launchProcess: Launcher = (argv, env) => {
   const child = spawn(argv[0], argv.slice(1), {
-    env,
+    // Filtered here too, whoever built env: deploy-rs passes it on to ssh and nix.
+    env: withoutSecrets(env),
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so a timeout or cancellation can stop ssh and nix too.
     detached: true

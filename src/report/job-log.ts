@@ -2,15 +2,18 @@
  * At the end of a run, each node's full log in its own collapsible group of
  * the job log (nodes that did not succeed first), streamed from disk.
  *
- * Every printed log line starts with `LINE_PREFIX`, so no line of a log can
- * start with `::` (or `##[`) and be taken by the runner as a workflow
- * command. A log over `maxBytesPerNode` is printed as its first quarter and
- * its last three quarters of that size, with a line saying what was cut.
+ * The log lines are printed inside inert blocks (untrusted-text.ts): a host
+ * printing `##[add-mask]...` or `::error::...` anywhere in a line gives the
+ * runner no command. Each starts with `LINE_PREFIX`, which sets them apart
+ * from the action's own lines. A log over `maxBytesPerNode` is printed as its
+ * first quarter and its last three quarters of that size, with a line saying
+ * what was cut.
  */
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import type { NodeReport } from '../model.js'
 import { isSuccess } from '../model.js'
+import { inertBlock, untrusted } from '../untrusted-text.js'
 import { formatBytes, logGroupTitle } from './format.js'
 
 export const LINE_PREFIX = '│ '
@@ -24,6 +27,8 @@ export interface JobLogOptions {
   maxBytesPerNode?: number
   /** Receives the text to print (whole lines ending in `\n`). Default: process.stdout. */
   write?: (text: string) => void
+  /** Resume token of the inert blocks. Default: this run's (tests pass a fixed one). */
+  stopToken?: string
 }
 
 /** Escapes a workflow command's data the way the runner expects (`%`, CR, LF). */
@@ -31,30 +36,54 @@ function commandData(text: string): string {
   return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
 }
 
-/** Buffers output lines and hands them to `write` in large pieces. */
+/**
+ * Buffers output lines and hands them to `write` in large pieces. Log lines
+ * collect into an inert block, closed before any own line and at every
+ * flush: no block stays open across a write.
+ */
 class Printer {
   private parts: string[] = []
+  private logLines: string[] = []
   private size = 0
-  constructor(private readonly write: (text: string) => void) {}
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly stopToken: string
+  ) {}
 
+  /** A line of the action's own (a group command). */
   raw(line: string): void {
+    this.closeBlock()
     this.parts.push(`${line}\n`)
-    this.size += line.length + 1
-    if (this.size >= FLUSH_CHARS) this.flush()
+    this.grow(line.length + 1)
   }
 
   /** A log line: carriage-return segments become lines of their own, each prefixed. */
   logLine(line: string): void {
     const text = line.endsWith('\r') ? line.slice(0, -1) : line
     const segments = text.includes('\r') ? text.split('\r').filter(s => s !== '') : [text]
-    for (const segment of segments) this.raw(`${LINE_PREFIX}${segment}`)
+    for (const segment of segments) {
+      this.logLines.push(`${LINE_PREFIX}${segment}`)
+      this.grow(LINE_PREFIX.length + segment.length + 1)
+    }
   }
 
   flush(): void {
+    this.closeBlock()
     if (this.parts.length === 0) return
     this.write(this.parts.join(''))
     this.parts = []
     this.size = 0
+  }
+
+  private closeBlock(): void {
+    if (this.logLines.length === 0) return
+    this.parts.push(inertBlock(this.logLines, this.stopToken))
+    this.logLines = []
+  }
+
+  private grow(chars: number): void {
+    this.size += chars
+    if (this.size >= FLUSH_CHARS) this.flush()
   }
 }
 
@@ -129,7 +158,10 @@ export async function printNodeLogs(
   opts: JobLogOptions = {}
 ): Promise<void> {
   const cap = opts.maxBytesPerNode ?? MAX_LOG_BYTES_PER_NODE
-  const out = new Printer(opts.write ?? (text => void process.stdout.write(text)))
+  const out = new Printer(
+    opts.write ?? (text => void process.stdout.write(text)),
+    opts.stopToken ?? untrusted.token
+  )
   const ordered = [
     ...nodes.filter(n => !isSuccess(n.result.status)),
     ...nodes.filter(n => isSuccess(n.result.status))

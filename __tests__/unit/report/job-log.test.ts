@@ -12,7 +12,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { NodeReport } from '../../../src/model.js'
 import { LINE_PREFIX, printNodeLogs } from '../../../src/report/job-log.js'
+import { runnerCommands } from '../../../test-support/action/runner-commands.js'
 import { report } from './support.js'
+
+/** Resume token of the inert blocks around log lines (random in a real run). */
+const TOKEN = 'c0ffee00c0ffee00c0ffee00c0ffee00'
+const STOP = `::stop-commands::${TOKEN}`
+const RESUME = `::${TOKEN}::`
 
 let dir: string
 beforeAll(() => {
@@ -34,18 +40,27 @@ function withLog(
 
 async function print(nodes: NodeReport[], maxBytesPerNode?: number): Promise<string> {
   let out = ''
-  await printNodeLogs(nodes, { write: text => (out += text), maxBytesPerNode })
+  await printNodeLogs(nodes, { write: text => (out += text), maxBytesPerNode, stopToken: TOKEN })
   return out
 }
 
-/** Every line is a group command or a prefixed log line: no log line can be a workflow command. */
+/**
+ * Every line is a group command, an inert-block marker or a prefixed log line,
+ * and the runner acts on nothing but the groups and the markers.
+ */
 function expectOnlyPrefixedLines(out: string): void {
   expect(out.endsWith('\n')).toBe(true)
   for (const line of out.slice(0, -1).split('\n')) {
     expect(
-      line.startsWith(LINE_PREFIX) || line.startsWith('::group::') || line === '::endgroup::'
+      line.startsWith(LINE_PREFIX) ||
+        line.startsWith('::group::') ||
+        [STOP, RESUME, '::endgroup::'].includes(line)
     ).toBe(true)
   }
+  const commands = new Set(runnerCommands(out).map(c => c.command))
+  expect(
+    [...commands].filter(c => !['group', 'endgroup', 'stop-commands', TOKEN].includes(c))
+  ).toEqual([])
 }
 
 describe('printNodeLogs', () => {
@@ -61,20 +76,28 @@ describe('printNodeLogs', () => {
     expect(out).toBe(
       [
         '::group::deploy-rs log: web-2 (❌ failed)',
+        STOP,
         '│ ::error::injected',
         '│ ##[group]fake',
         '│ last line without newline',
+        RESUME,
         '::endgroup::',
         '::group::deploy-rs log: mon-1 (⏭️ skipped)',
+        STOP,
         '│ (no log: deploy-rs never ran for this node)',
+        RESUME,
         '::endgroup::',
         '::group::deploy-rs log: web-1 (✅ deployed)',
+        STOP,
         '│ line 1',
         '│ line 2',
+        RESUME,
         '::endgroup::',
         ''
       ].join('\n')
     )
+    // '│ ##[group]fake' would be a group command for the runner outside a block.
+    expectOnlyPrefixedLines(out)
   })
 
   it('splits carriage-return progress into lines and escapes the group title', async () => {
@@ -82,10 +105,12 @@ describe('printNodeLogs', () => {
     expect(out).toBe(
       [
         '::group::deploy-rs log: a ::error::x%25 (✅ deployed)',
+        STOP,
         '│ [1/3]',
         '│ [2/3]',
         '│ ::warning::w',
         '│ ',
+        RESUME,
         '::endgroup::',
         ''
       ].join('\n')
@@ -114,12 +139,16 @@ describe('printNodeLogs', () => {
     // The cap counts log bytes; the prefix adds 4 bytes per line on top.
     expect(Buffer.byteLength(out)).toBeLessThan(cap * 1.2)
     expect(out).toContain('│ line 000000 ')
-    expect(out).toContain(`│ ${lines[lines.length - 1]}\n::endgroup::`)
+    expect(out).toContain(`│ ${lines[lines.length - 1]}\n${RESUME}\n::endgroup::`)
     expect(out).toMatch(
       /│ … [\d.]+ [KM]iB cut here: this log is [\d.]+ MiB; only its first 64\.0 KiB and last 192\.0 KiB are printed …\n/
     )
     // Tail lines are whole: every printed log line after the cut notice is a full line of the file.
-    const after = out.slice(out.indexOf('cut here')).split('\n').slice(1, -2)
+    const after = out
+      .slice(out.indexOf('cut here'))
+      .split('\n')
+      .slice(1, -2)
+      .filter(line => line !== STOP && line !== RESUME)
     const all = new Set(lines)
     expect(after.length).toBeGreaterThan(1000)
     expect(after.filter(line => !all.has(line.slice(LINE_PREFIX.length)))).toEqual([])
@@ -138,7 +167,7 @@ describe('printNodeLogs', () => {
     expect(Buffer.byteLength(out)).toBeLessThan(1.2 * 1024 * 1024)
     expect(out).toContain('│ first line\n')
     expect(out).toContain('this log is 1.0 GiB')
-    expect(out.endsWith('│ last line\n::endgroup::\n')).toBe(true)
+    expect(out.endsWith(`│ last line\n${RESUME}\n::endgroup::\n`)).toBe(true)
     expectOnlyPrefixedLines(out)
   })
 
@@ -149,7 +178,7 @@ describe('printNodeLogs', () => {
     )
     expectOnlyPrefixedLines(out)
     expect(out).toContain('cut here')
-    expect(out).toMatch(/z{1000}\n::endgroup::\n$/)
+    expect(out.endsWith(`${'z'.repeat(1000)}\n${RESUME}\n::endgroup::\n`)).toBe(true)
   })
 
   it('streams a line without any newline in pieces', async () => {
