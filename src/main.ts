@@ -114,6 +114,7 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     return outcome
   }
   outcome.hosts = plan.nodes.map(node => node.name)
+  for (const warning of plan.warnings) core.warning(warning)
   untrusted.info(`Targets: ${outcome.hosts.join(', ')}`)
   if (settings.planOnly) return outcome
 

@@ -132,13 +132,26 @@ describe("a node's sshOpts and hostname", () => {
     expect((await fleet.hostLog('cache')).length).toBe(before)
   }, 60_000)
 
-  it('sshOpts -o StrictHostKeyChecking=no is a plan error naming the node', async () => {
+  it('sshOpts -o StrictHostKeyChecking=no has no effect: a warning names the node, and a wrong pin still fails the host', async () => {
     const flake = await flakeWith('strict-no', text =>
-      text.replace(`"-p" "${cache.port}"`, `"-p" "${cache.port}" "-oStrictHostKeyChecking=no"`)
+      text.replace(
+        `"-p" "${cache.port}"`,
+        `"-p" "${cache.port}" "-oStrictHostKeyChecking=no" "-o" "UserKnownHostsFile=/dev/null"`
+      )
     )
-    const run = await runOnFleet(fleet, { inputs: { flake, targets: 'cache' } })
-    expect(run.main.code).toBe(1)
-    expect(visibleText(run)).toMatch(/"cache": sshOpts "-oStrictHostKeyChecking=no" cannot/)
+    // web's key pinned under cache's name: only a strictly checking ssh refuses it.
+    const wrongPin = `[${cache.address}]:${cache.port} ${keyOf(web)}`
+    const run = await runOnFleet(fleet, {
+      inputs: { flake, targets: 'cache', 'ssh-keyscan': 'false', 'known-hosts': wrongPin }
+    })
+    expect(statuses(run)).toEqual({ cache: 'unreachable' })
+    const warnings = run.commands.filter(c => c.command === 'warning').map(c => c.value)
+    expect(warnings).toContainEqual(
+      expect.stringMatching(/"cache": sshOpts "-oStrictHostKeyChecking=no" has no effect/)
+    )
+    expect(warnings).toContainEqual(
+      expect.stringMatching(/"cache": sshOpts "-o UserKnownHostsFile=\/dev\/null" has no effect/)
+    )
   }, 60_000)
 
   it('a hostname that is a list of hosts is a plan error naming the node; nothing is scanned', async () => {

@@ -2,13 +2,15 @@ import type { Nix } from '../commands/nix.js'
 import type { Settings } from '../inputs.js'
 import { InputError } from '../inputs.js'
 import { parseInventory, PlanError } from './inventory.js'
-import { weakeningSshOption } from './ssh-opts.js'
+import { reviewSshOpts } from './ssh-opts.js'
 import { resolveTargets, type PlannedNode } from './targets.js'
 
 export interface Plan {
   flake: string
   dryRun: boolean
   nodes: PlannedNode[]
+  /** Things the user should fix that do not stop the run (one line each). */
+  warnings: string[]
 }
 
 /** One `nix eval` lists the nodes; targets are resolved against them before anything connects. */
@@ -24,16 +26,17 @@ export async function makePlan(settings: Settings, dryRun: boolean, nix: Nix): P
   const json = await nix.evalDeployNodes(settings.flake, settings.deployArgs.nix)
   const inventory = parseInventory(json, settings.flake)
   const nodes = resolveTargets(settings.targets, inventory)
-  for (const node of nodes) checkAddressable(node, settings.flake)
-  return { flake: settings.flake, dryRun, nodes }
+  const warnings = nodes.flatMap(node => checkAddressable(node, settings.flake))
+  return { flake: settings.flake, dryRun, nodes, warnings }
 }
 
 /**
  * deploy-rs cannot name a node holding a double quote, and splits --ssh-opts
  * on spaces: say so before anything runs rather than fail obscurely later.
- * sshOpts that would weaken host-key checking are refused here too.
+ * sshOpts that would weaken host-key checking are refused here too; those
+ * that ssh ignores anyway are returned as warnings.
  */
-function checkAddressable(node: PlannedNode, flake: string): void {
+function checkAddressable(node: PlannedNode, flake: string): string[] {
   const where = `flake '${flake}': deploy.nodes.${JSON.stringify(node.name)}`
   if ([node.name, ...node.targetProfiles].some(name => name.includes('"'))) {
     throw new PlanError(
@@ -46,10 +49,14 @@ function checkAddressable(node: PlannedNode, flake: string): void {
       `${where}: sshOpts element ${JSON.stringify(spaced)} contains a blank, which deploy-rs's --ssh-opts splits apart; move that option into the ssh-config input (e.g. 'Host ${node.hostname}' followed by the option).`
     )
   }
-  const weakening = weakeningSshOption(node.sshOpts)
-  if (weakening !== null) {
+  const { refused, ignored } = reviewSshOpts(node.sshOpts)
+  if (refused !== null) {
     throw new PlanError(
-      `${where}: sshOpts ${JSON.stringify(weakening.option)} cannot be used: it ${weakening.why}. Remove it; pin host keys with the known-hosts input.`
+      `${where}: sshOpts ${JSON.stringify(refused.option)} cannot be used: it ${refused.why}. Remove it; pin host keys with the known-hosts input.`
     )
   }
+  return ignored.map(
+    option =>
+      `${where}: sshOpts ${JSON.stringify(option)} has no effect: the action checks host keys strictly against its own known_hosts, and its options come first. Remove it; pin host keys with the known-hosts input.`
+  )
 }

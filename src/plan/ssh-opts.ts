@@ -15,26 +15,40 @@ const REFUSED_FLAGS: Record<string, string> = {
   M: 'turns on ControlMaster: multiplexing skips the host-key check of reused connections and breaks magic rollback'
 }
 
-/** `-o` options that decide how host keys are checked (lower case, as ssh compares them). */
-const REFUSED_OPTIONS = new Set([
+/**
+ * `-o` options that decide how host keys are checked (lower case, as ssh compares them).
+ * ssh keeps the first value it reads, and the action's own `-o` options come
+ * first on every command line (src/ssh/workspace.ts sshOptionsFor): a node's
+ * later value for one of those is ignored by ssh, so it is only reported. The
+ * others would take effect (the command line beats the config file): refused.
+ */
+const IGNORED_OPTIONS = new Set([
   'stricthostkeychecking',
   'userknownhostsfile',
   'globalknownhostsfile',
+  'batchmode',
+  'controlmaster',
+  'controlpath'
+])
+const REFUSED_OPTIONS = new Set([
   'knownhostscommand',
   'hostkeyalias',
   'nohostauthenticationforlocalhost',
   'verifyhostkeydns',
   'updatehostkeys',
-  'batchmode',
-  'controlmaster',
-  'controlpath',
   'controlpersist'
 ])
 
-/** The first option in sshOpts that would weaken host-key checking, with why; null when none. */
-export function weakeningSshOption(
-  sshOpts: readonly string[]
-): { option: string; why: string } | null {
+export interface SshOptsReview {
+  /** The first option that would weaken host-key checking, with why; null when none. */
+  refused: { option: string; why: string } | null
+  /** Host-key options that ssh ignores because the action set them first (common in flakes). */
+  ignored: string[]
+}
+
+/** Reads a node's sshOpts as ssh's getopt would and sorts out what touches host-key checking. */
+export function reviewSshOpts(sshOpts: readonly string[]): SshOptsReview {
+  const ignored: string[] = []
   for (let i = 0; i < sshOpts.length; i++) {
     const word = sshOpts[i]
     if (!word.startsWith('-') || word === '-' || word === '--') continue
@@ -43,7 +57,7 @@ export function weakeningSshOption(
       const flag = word[at]
       if (Object.hasOwn(REFUSED_FLAGS, flag)) {
         const option = at === word.length - 1 ? `${word} ${sshOpts[i + 1] ?? ''}`.trim() : word
-        return { option, why: REFUSED_FLAGS[flag] }
+        return { refused: { option, why: REFUSED_FLAGS[flag] }, ignored }
       }
       if (!FLAGS_WITH_VALUE.has(flag)) continue
       const glued = at < word.length - 1
@@ -51,15 +65,20 @@ export function weakeningSshOption(
       if (!glued) i++
       if (flag === 'o' && value !== undefined) {
         const keyword = /^\s*([A-Za-z0-9]+)/.exec(value)?.[1]?.toLowerCase()
+        const option = glued ? word : `-o ${value}`
         if (keyword !== undefined && REFUSED_OPTIONS.has(keyword)) {
           return {
-            option: glued ? word : `-o ${value}`,
-            why: 'changes how host keys are checked, which the action controls (strictly, against its own known_hosts, without multiplexing)'
+            refused: {
+              option,
+              why: 'changes how host keys are checked, which the action controls (strictly, against its own known_hosts, without multiplexing)'
+            },
+            ignored
           }
         }
+        if (keyword !== undefined && IGNORED_OPTIONS.has(keyword)) ignored.push(option)
       }
       break
     }
   }
-  return null
+  return { refused: null, ignored }
 }

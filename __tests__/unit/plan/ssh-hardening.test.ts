@@ -7,7 +7,8 @@ import type { Nix } from '../../../src/commands/nix.js'
 import type { Settings } from '../../../src/inputs.js'
 import { parseInventory, PlanError } from '../../../src/plan/inventory.js'
 import { makePlan } from '../../../src/plan/plan.js'
-import { weakeningSshOption } from '../../../src/plan/ssh-opts.js'
+import { reviewSshOpts } from '../../../src/plan/ssh-opts.js'
+import { sshOptionsFor, type Workspace } from '../../../src/ssh/workspace.js'
 
 function node(hostname: string, sshOpts: string[] = []) {
   return { hostname, sshOpts, profiles: ['system'] }
@@ -80,7 +81,7 @@ describe('hostnames', () => {
   })
 })
 
-describe('weakeningSshOption', () => {
+describe('reviewSshOpts', () => {
   it.each([
     [['-F', '/dev/null'], '-F /dev/null'],
     [['-F/etc/ssh/other'], '-F/etc/ssh/other'],
@@ -89,21 +90,54 @@ describe('weakeningSshOption', () => {
     [['-S', '/tmp/master'], '-S /tmp/master'],
     [['-M'], '-M'],
     [['-vM'], '-vM'],
-    [['-o', 'StrictHostKeyChecking=no'], '-o StrictHostKeyChecking=no'],
-    [['-o', 'stricthostkeychecking=accept-new'], '-o stricthostkeychecking=accept-new'],
-    [['-oUserKnownHostsFile=/dev/null'], '-oUserKnownHostsFile=/dev/null'],
-    [['-4oGlobalKnownHostsFile=/x'], '-4oGlobalKnownHostsFile=/x'],
     [['-o', 'KnownHostsCommand=/bin/echo'], '-o KnownHostsCommand=/bin/echo'],
     [['-o', 'HostKeyAlias=prod'], '-o HostKeyAlias=prod'],
     [['-o', 'NoHostAuthenticationForLocalhost=yes'], '-o NoHostAuthenticationForLocalhost=yes'],
     [['-o', 'VerifyHostKeyDNS=yes'], '-o VerifyHostKeyDNS=yes'],
     [['-o', 'UpdateHostKeys=yes'], '-o UpdateHostKeys=yes'],
-    [['-o', 'BatchMode=no'], '-o BatchMode=no'],
-    [['-o', 'ControlMaster=auto'], '-o ControlMaster=auto'],
-    [['-o', 'ControlPath=/tmp/m'], '-o ControlPath=/tmp/m'],
     [['-o', 'ControlPersist=yes'], '-o ControlPersist=yes']
   ])('%j is refused as %j', (sshOpts, option) => {
-    expect(weakeningSshOption(sshOpts)?.option).toBe(option)
+    expect(reviewSshOpts(sshOpts).refused?.option).toBe(option)
+  })
+
+  // The action's own -o options come first on the command line and ssh keeps the first value.
+  it.each([
+    [['-o', 'StrictHostKeyChecking=no'], ['-o StrictHostKeyChecking=no']],
+    [['-o', 'stricthostkeychecking=accept-new'], ['-o stricthostkeychecking=accept-new']],
+    [['-oUserKnownHostsFile=/dev/null', '-p', '22'], ['-oUserKnownHostsFile=/dev/null']],
+    [['-4oGlobalKnownHostsFile=/x'], ['-4oGlobalKnownHostsFile=/x']],
+    [
+      ['-o', 'BatchMode=no', '-o', 'ControlMaster=auto', '-o', 'ControlPath=/tmp/m'],
+      ['-o BatchMode=no', '-o ControlMaster=auto', '-o ControlPath=/tmp/m']
+    ]
+  ])('%j is ignored by ssh, so only reported: %j', (sshOpts, ignored) => {
+    expect(reviewSshOpts(sshOpts)).toEqual({ refused: null, ignored })
+  })
+
+  it('reports as ignored only options that sshOptionsFor sets before the node options', () => {
+    const workspace: Workspace = {
+      dir: '/w',
+      keyFiles: [],
+      knownHostsFile: '/w/known_hosts',
+      sshConfigFile: '/w/config',
+      logsDir: '/w/logs'
+    }
+    const own = sshOptionsFor(workspace, ['-p', '22'])
+    const ownKeywords = own
+      .filter((_, i) => own[i - 1] === '-o')
+      .map(option => option.split('=')[0].toLowerCase())
+    const hostKeyKeywords = [
+      'stricthostkeychecking',
+      'userknownhostsfile',
+      'globalknownhostsfile',
+      'batchmode',
+      'controlmaster',
+      'controlpath'
+    ]
+    const { ignored } = reviewSshOpts(hostKeyKeywords.flatMap(keyword => ['-o', `${keyword}=x`]))
+    expect(ignored).toHaveLength(hostKeyKeywords.length)
+    for (const option of ignored) expect(ownKeywords).toContain(option.slice(3).split('=')[0])
+    expect(own.indexOf('-p')).toBeGreaterThan(own.lastIndexOf('-o'))
   })
 
   it.each([
@@ -117,7 +151,7 @@ describe('weakeningSshOption', () => {
     [['-E', '-S.log', '-b', '-F']],
     [['-o', 'CheckHostIP=no', '-o', 'IdentitiesOnly=yes']]
   ])('%j is fine', sshOpts => {
-    expect(weakeningSshOption(sshOpts)).toBeNull()
+    expect(reviewSshOpts(sshOpts)).toEqual({ refused: null, ignored: [] })
   })
 })
 
@@ -131,10 +165,20 @@ describe('makePlan with such sshOpts', () => {
     )
   })
 
-  it('refuses -o StrictHostKeyChecking=no', async () => {
+  it('warns about -o StrictHostKeyChecking=no, which ssh ignores after the action options', async () => {
     const nodes = { db: node('db.example.com', ['-o', 'StrictHostKeyChecking=no']) }
+    const { warnings } = await plan(nodes)
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /deploy\.nodes\."db": sshOpts "-o StrictHostKeyChecking=no" has no effect/
+      )
+    ])
+  })
+
+  it('refuses -o HostKeyAlias, which ssh would apply', async () => {
+    const nodes = { db: node('db.example.com', ['-o', 'HostKeyAlias=prod']) }
     await expect(plan(nodes)).rejects.toThrow(
-      /deploy\.nodes\."db": sshOpts "-o StrictHostKeyChecking=no" cannot be used: it changes how host keys are checked/
+      /deploy\.nodes\."db": sshOpts "-o HostKeyAlias=prod" cannot be used: it changes how host keys are checked/
     )
   })
 
