@@ -112,9 +112,15 @@ async function startHost(
       authorizedKeysPath,
       allowUsers
     })
-    const listenerSwitch = watchListenerRequests(stateDir, sshd)
+    const host: FleetHost = {
+      ...base,
+      port: sshd.port,
+      hostKeyLine: sshd.hostKeyLine,
+      pid: sshd.pid
+    }
+    const listenerSwitch = watchListenerRequests(stateDir, sshd, pid => (host.pid = pid))
     return {
-      host: { ...base, port: sshd.port, hostKeyLine: sshd.hostKeyLine, pid: sshd.pid },
+      host,
       stop: () => {
         listenerSwitch.close()
         return sshd.stop()

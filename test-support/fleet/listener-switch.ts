@@ -20,7 +20,12 @@ export interface ListenerSwitch {
   close(): void
 }
 
-export function watchListenerRequests(stateDir: string, sshd: SshdHost): ListenerSwitch {
+/** `reopened` gets the new listener's pid (the host's `pid` follows it). */
+export function watchListenerRequests(
+  stateDir: string,
+  sshd: SshdHost,
+  reopened: (pid: number | null) => void
+): ListenerSwitch {
   const closeRequest = join(stateDir, 'close-sshd')
   const openRequest = join(stateDir, 'open-sshd')
   const closedAnswer = join(stateDir, 'sshd-closed')
@@ -37,7 +42,7 @@ export function watchListenerRequests(stateDir: string, sshd: SshdHost): Listene
         if (await exists(openRequest)) {
           await rm(openRequest, { force: true })
           await rm(closedAnswer, { force: true })
-          await sshd.reopenListener()
+          reopened(await sshd.reopenListener())
         }
       })
       .catch((err: unknown) => {

@@ -32,8 +32,8 @@ export interface SshdHost {
   hostKeyLine: string
   /** Stops listening (new connections are refused); open sessions go on. */
   closeListener(): Promise<void>
-  /** Listens again on the same address, port and host key. */
-  reopenListener(): Promise<void>
+  /** Listens again on the same address, port and host key; resolves to the new sshd's pid. */
+  reopenListener(): Promise<number | null>
   stop(): Promise<void>
 }
 
@@ -117,12 +117,13 @@ export async function startSshdHost(o: SshdHostOptions): Promise<SshdHost> {
       // sshd's per-connection children call setsid(): sessions outlive the listener
       closeListener: () => stopChild(listener),
       reopenListener: async () => {
-        if (listener.exitCode === null && listener.signalCode === null) return
+        if (listener.exitCode === null && listener.signalCode === null) return listener.pid ?? null
         listener = spawnSshd(configPath, logPath)
         const again = listener
         await waitForTcp(o.address, port, START_TIMEOUT_MS, () =>
           again.exitCode !== null ? `sshd exited (${again.exitCode})` : null
         )
+        return again.pid ?? null
       },
       stop: () => stopChild(listener)
     }

@@ -112,7 +112,7 @@ export interface FleetHost {
   hostKeyLine: string | null
   /** the host's state dir, FLEET_HOST_DIR of its remote commands (log, canaries) */
   stateDir: string
-  /** pid of the host's sshd, null unless kind is sshd */
+  /** pid of the host's sshd listener (a new one after a host reopened it), null unless kind is sshd */
   pid: number | null
 }
 
