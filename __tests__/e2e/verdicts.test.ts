@@ -67,6 +67,20 @@ describe('an activation that fails', () => {
     expect(await fleet.hostLog('stays')).not.toContain('rollback system')
   }, 60_000)
 
+  it("names activate-rs's own error as the cause, not the waiter's timeout that deploy-rs's orphaned waiter prints after deploy ended", async () => {
+    // Upstream order (#58, #137): [activate] ERROR, deploy's lines, then 👀 [wait] ERROR
+    // `Error waiting for activation: Timeout elapsed for confirmation` from the waiter
+    // deploy-rs left running. That last line is a consequence, not the cause.
+    const run = await runOnFleet(fleet, {
+      inputs: { targets: 'undone, stays', 'skip-checks': 'true' }
+    })
+    for (const node of ['undone', 'stays']) {
+      const error = String(result(run, node).error)
+      expect(error).toMatch(/The activation script resulted in a bad exit code: Some\(1\)/)
+      expect(error).not.toMatch(/Error waiting for activation/)
+    }
+  }, 60_000)
+
   it('is failed with --auto-rollback false (no de-activation, `Failed to deploy profile to node N`)', async () => {
     const run = await runOnFleet(fleet, {
       inputs: {
