@@ -5,7 +5,7 @@
  * stops everything.
  *
  *   npm run demo                 push to main: deploy 5 healthy nodes
- *   npm run demo -- --mixed      8 nodes with every kind of outcome
+ *   npm run demo -- --mixed      7 nodes with every kind of outcome
  *   npm run demo -- --pr         pull request: dry-activate every node
  *   npm run demo -- --keep-summary DIR   also write summary.md (and comment.md with --pr) to DIR
  */
@@ -41,13 +41,6 @@ const extra: FleetNodeSpec[] = [
   {
     name: 'congenital-optimist',
     behaviour: pullRequest ? 'dry-pre-switch-fails' : 'activation-fails',
-    hostCostMs: 200
-  },
-  // activation fails with autoRollback = false: the host stays on the failed generation
-  {
-    name: 'just-read-the-instructions',
-    behaviour: pullRequest ? 'dry-incompatible-init' : 'activation-fails',
-    autoRollback: false,
     hostCostMs: 200
   },
   { name: 'offline-pi', kind: 'down' }
