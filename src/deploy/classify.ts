@@ -53,8 +53,9 @@ export function oneLine(text: string, max = MAX_ERROR_LENGTH): string {
  * 1. cancelled / timed out (the action stopped it) → `cancelled` / `timed-out`, stage reached;
  * 2. a rollback that itself failed → `failed` (the node's state is unknown);
  * 3. host-side evidence, whatever the exit code (old versions exit 0): activate-rs
- *    de-activating, `[revoke]` lines, or a failed confirmation under magic rollback
- *    (activate-rs then rolls back by itself) → `rolled-back`, stage `confirm` or `activate`;
+ *    de-activating, `[revoke]` lines, or a failed run left waiting for magic rollback's
+ *    confirmation (activate-rs then rolls back by itself) → `rolled-back`, stage
+ *    `confirm` or `activate`;
  * 4. killed by a signal it did not get from us → `failed`;
  * 5. exit 2 without a deploy-rs error → `failed`, stage null: deploy-rs rejected its arguments;
  * 6. exit 0 without an error after the last success line → `deployed` / `dry-run`, except a
@@ -94,6 +95,10 @@ export function classifyRun(input: ClassifyInput): Classification {
 
   const stage = failureStage(log)
   const afterActivation: Stage = stage === 'confirm' ? 'confirm' : 'activate'
+  // Releases before 2022-11 exit 0 after a failed activation, with an ERROR as the last word.
+  const errorAtTheEnd =
+    log.errorAfterLastSuccess && (log.deployErrors.length > 0 || log.rollbackClaim !== null)
+  const runFailed = input.signal === null && (input.exitCode !== 0 || errorAtTheEnd)
 
   if (log.rollbackFailure) {
     return failed(
@@ -102,8 +107,8 @@ export function classifyRun(input: ClassifyInput): Classification {
       `rolling back node ${node} failed, its state is unknown: ${log.rollbackFailure.message}`
     )
   }
-  const rollback = hostRollback(log, stage, node)
-  if (rollback) return failed('rolled-back', afterActivation, rollback)
+  const rollback = hostRollback(log, stage, node, runFailed)
+  if (rollback) return failed('rolled-back', rollback.stage, rollback.error)
 
   if (input.signal !== null) {
     return failed('failed', stage, `deploy-rs was killed by ${input.signal}`)
@@ -116,9 +121,6 @@ export function classifyRun(input: ClassifyInput): Classification {
     return failed('failed', null, `deploy-rs rejected its arguments: ${reason}`)
   }
 
-  // Releases before 2022-11 exit 0 after a failed activation, with an ERROR as the last word.
-  const errorAtTheEnd =
-    log.errorAfterLastSuccess && (log.deployErrors.length > 0 || log.rollbackClaim !== null)
   if (input.exitCode === 0 && !errorAtTheEnd) {
     if (!input.dryRun) return { status: 'deployed', stage: null, error: null, changes: null }
     const refused = dryRunRefusal(log, input.profiles)
@@ -135,29 +137,50 @@ export function classifyRun(input: ClassifyInput): Classification {
     log.deployErrors.length > 0 || log.remoteError
       ? describeError(log, node)
       : log.rollbackClaim !== null
-        ? withDetail(log.rollbackClaim, log.commandError?.message)
-        : withDetail(`deploy-rs exited with code ${input.exitCode}`, log.commandError?.message)
+        ? withDetail(log.rollbackClaim, log.commandError?.message ?? log.panic ?? undefined)
+        : withDetail(
+            `deploy-rs exited with code ${input.exitCode}`,
+            log.commandError?.message ??
+              (log.panic ? `deploy-rs panicked: ${log.panic}` : undefined)
+          )
   return failed('failed', stage, error + exitedZero)
 }
 
 /**
- * The one-line reason of a host-side rollback, or null without host evidence.
- * A failed confirmation means activate-rs is waiting on the host for a confirmation
- * that will not come: it de-activates by itself when its timeout elapses.
+ * A host-side rollback (its stage and one-line reason), or null without host evidence.
+ * An activation left waiting for magic rollback's confirmation that never came (a failed
+ * confirmation, or deploy-rs dying on the way: upstream #287) is rolled back by activate-rs
+ * on the host when its timeout elapses, whether or not its lines reach the runner.
  */
-function hostRollback(log: DeployLogSummary, stage: Stage | null, node: string): string | null {
+function hostRollback(
+  log: DeployLogSummary,
+  stage: Stage | null,
+  node: string,
+  runFailed: boolean
+): { stage: Stage; error: string } | null {
   const cause = rollbackCause(log)
   const because = cause ? `: ${cause}` : ''
+  const where: Stage = stage === 'confirm' ? 'confirm' : 'activate'
   if (log.rollback?.source === 'revoke') {
-    return `a profile failed on ${node} and deploy-rs rolled back the profiles deployed before it${because}`
+    return {
+      stage: where,
+      error: `a profile failed on ${node} and deploy-rs rolled back the profiles deployed before it${because}`
+    }
   }
   if (log.rollback) {
-    return stage === 'confirm'
-      ? `the activation on ${node} was not confirmed and the host rolled back to its previous generation${because}`
-      : `the activation failed on ${node} and the host rolled back to its previous generation${because}`
+    return {
+      stage: where,
+      error:
+        where === 'confirm'
+          ? `the activation on ${node} was not confirmed and the host rolled back to its previous generation${because}`
+          : `the activation failed on ${node} and the host rolled back to its previous generation${because}`
+    }
   }
-  if (stage === 'confirm' && log.deployErrors.some(e => stageOfMessage(e.message) === 'confirm')) {
-    return `the activation on ${node} could not be confirmed; magic rollback returns the host to its previous generation${because}`
+  if (runFailed && log.awaitingConfirmation) {
+    return {
+      stage: 'confirm',
+      error: `the activation on ${node} could not be confirmed; magic rollback returns the host to its previous generation${because}`
+    }
   }
   return null
 }
@@ -241,7 +264,9 @@ export function failureStage(log: DeployLogSummary): Stage | null {
 function rollbackCause(log: DeployLogSummary): string | null {
   if (log.remoteError) return log.remoteError.message
   const last = log.deployErrors.at(-1)
-  return last ? last.message : null
+  if (last) return last.message
+  if (log.sshFailure && log.sshFailure.stage === 'confirm') return log.sshFailure.message
+  return log.panic ? `deploy-rs panicked: ${log.panic}` : null
 }
 
 /** The last deploy-rs error, with the detail it lacks when it only says "bad exit code". */

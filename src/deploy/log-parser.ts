@@ -63,7 +63,11 @@ export interface DeployLogSummary {
   furthestStage: Stage | null
   /** The last `[deploy] [ERROR]` messages, oldest first (at most 5). */
   deployErrors: LoggedMessage[]
-  /** The last `[ERROR]` message from activate-rs / wait / revoke on the node. */
+  /**
+   * The last `[ERROR]` message from activate-rs / revoke on the node, else from wait: the
+   * waiter deploy-rs leaves behind on a failed activation times out later, and its error
+   * is not the cause.
+   */
   remoteError: LoggedMessage | null
   /** First host-side evidence of a rollback (never deploy-rs's own final message). */
   rollback: RollbackEvidence | null
@@ -100,6 +104,13 @@ export interface DeployLogSummary {
    * deploy-rs's last stage line: ssh got through at least once in this stage.
    */
   hostOutputInStage: boolean
+  /**
+   * The last activation reached magic rollback's confirmation (deploy-rs or activate-rs said
+   * so) and no `Deployment confirmed.` followed: unless deploy-rs confirms, the host rolls back.
+   */
+  awaitingConfirmation: boolean
+  /** deploy-rs's own panic message (upstream #287: the confirmation path unwraps), if any. */
+  panic: string | null
   /** Last ssh connection failure printed (by ssh or by nix about ssh). */
   sshFailure: SshFailure | null
   /** Profile built on the target (`--remote-build`): build-stage ssh failures are the node's. */
@@ -297,6 +308,7 @@ export class DeployLogParser {
   private furthestStage: Stage | null = null
   private deployErrors: LoggedMessage[] = []
   private remoteError: LoggedMessage | null = null
+  private remoteErrorFromWait = false
   private rollback: RollbackEvidence | null = null
   private rollbackClaim: string | null = null
   private rollbackFailure: LoggedMessage | null = null
@@ -326,6 +338,9 @@ export class DeployLogParser {
   private remoteBuild = false
   private commandError: LoggedMessage | null = null
   private firstPlainError: string | null = null
+  private awaitingConfirmation = false
+  private panic: string | null = null
+  private panicMessagePending = false
   private sawDeployLines = false
   private lineCount = 0
   private byteCount = 0
@@ -393,6 +408,8 @@ export class DeployLogParser {
       sawWouldActivate: this.sawWouldActivate,
       dryActivations: this.dryActivations.map(d => ({ ...d, lines: [...d.lines] })),
       hostOutputInStage: this.hostOutputInStage,
+      awaitingConfirmation: this.awaitingConfirmation,
+      panic: this.panic,
       sshFailure: this.sshFailure && { ...this.sshFailure },
       remoteBuild: this.remoteBuild,
       commandError: this.commandError && { ...this.commandError },
@@ -416,11 +433,13 @@ export class DeployLogParser {
         this.enterStage(stage)
         this.hostOutputInStage = false
         this.startDryActivationWindow()
+        this.awaitingConfirmation = stage === 'confirm'
         if (stage === 'build' && / on remote host$/.test(message)) this.remoteBuild = true
         break
       }
     }
     if (SUCCESS_LINES.some(p => p.test(message))) {
+      this.awaitingConfirmation = false
       this.successCount++
       this.lastSuccess = message
       this.errorAfterLastSuccess = false
@@ -457,6 +476,7 @@ export class DeployLogParser {
     if (source === 'activate' && this.stage !== 'confirm') this.enterStage('activate')
     if (source === 'activate' && REMOTE_CONFIRM_LINES.some(p => p.test(message))) {
       this.enterStage('confirm')
+      this.awaitingConfirmation = true
     }
     if (
       source === 'revoke' ||
@@ -471,11 +491,18 @@ export class DeployLogParser {
     if (ROLLBACK_FAILURE_LINES.some(p => p.test(message))) {
       this.rollbackFailure ??= { message: clip(message), stage: this.stage }
     }
-    if (level === 'ERROR') this.remoteError = { message: clip(message), stage: this.stage }
+    if (
+      level === 'ERROR' &&
+      (source !== 'wait' || this.remoteError === null || this.remoteErrorFromWait)
+    ) {
+      this.remoteError = { message: clip(message), stage: this.stage }
+      this.remoteErrorFromWait = source === 'wait'
+    }
   }
 
   private onPlainLine(line: string): void {
     if (line === '') return
+    if (this.onPanicLine(line)) return
     if (!NIX_COPY_LINE.test(line)) this.dryOutput.add(clip(line))
     if (line.startsWith('would ')) {
       if (this.onWouldLine(line)) return
@@ -520,6 +547,20 @@ export class DeployLogParser {
         this.commandError ??= { message: clip(line), stage: this.stage }
       }
     }
+  }
+
+  /** Rust's panic report: `thread 'main' panicked at FILE:L:C:` then the message (older: on the same line). */
+  private onPanicLine(line: string): boolean {
+    if (this.panicMessagePending) {
+      this.panicMessagePending = false
+      this.panic ??= clip(line)
+      return true
+    }
+    const panicked = /^thread '[^']*' panicked at (.*)$/.exec(line)
+    if (!panicked) return false
+    if (/:\d+:\d+:$/.test(panicked[1])) this.panicMessagePending = this.panic === null
+    else this.panic ??= clip(panicked[1])
+    return true
   }
 
   private onWouldLine(line: string): boolean {

@@ -53,6 +53,17 @@ describe('log parser: lines it did not know', () => {
     expect(summary.sawChanges).toBe(true)
   })
 
+  it("a [wait] timeout after deploy-rs gave up does not replace activate-rs's error", () => {
+    const summary = parse([
+      activate('INFO', 'Activating profile'),
+      `⭐ ❌ [activate] [${ESC}[38;5;196mERROR${ESC}[0m] The activation script resulted in a bad exit code: Some(4)`,
+      `👀 ❌ [wait] [${ESC}[38;5;196mERROR${ESC}[0m] Error waiting for activation: Timeout elapsed for confirmation`
+    ]).summary()
+    expect(summary.remoteError?.message).toBe(
+      'The activation script resulted in a bad exit code: Some(4)'
+    )
+  })
+
   it("recognises nix's `failed to start SSH master connection to` as an ssh failure", () => {
     const summary = parse([
       ...COPY,
@@ -91,6 +102,38 @@ describe('log parser: lines it did not know', () => {
     expect(parse([activate('WARN', message)]).summary().rollback).toMatchObject({
       source: 'activate'
     })
+  })
+
+  it.each([
+    [
+      [
+        "thread 'tokio-runtime-worker' panicked at /build/source/src/deploy.rs:488:41:",
+        'called `Result::unwrap()` on an `Err` value: SSHActivateExit(Some(255))',
+        "thread 'main' panicked at /build/source/src/deploy.rs:523:30:",
+        'called `Result::unwrap()` on an `Err` value: RecvError(())'
+      ],
+      'called `Result::unwrap()` on an `Err` value: SSHActivateExit(Some(255))'
+    ],
+    [
+      ["thread 'main' panicked at 'called `Option::unwrap()` on a `None` value', src/cli.rs:9:5"],
+      "'called `Option::unwrap()` on a `None` value', src/cli.rs:9:5"
+    ]
+  ])("keeps deploy-rs's first panic message (%#)", (lines, message) => {
+    expect(parse(lines).summary().panic).toBe(message)
+  })
+
+  it('knows when an activation is left waiting for its confirmation', () => {
+    const parser = parse([
+      deploy('INFO', 'Activating profile `system` for node `web`'),
+      activate('INFO', 'Magic rollback is enabled, setting up confirmation hook...')
+    ])
+    expect(parser.summary().awaitingConfirmation).toBe(true)
+    parser.push(deploy('INFO', 'Success activating, attempting to confirm activation'))
+    expect(parser.summary().awaitingConfirmation).toBe(true)
+    parser.push(deploy('INFO', 'Deployment confirmed.'))
+    expect(parser.summary().awaitingConfirmation).toBe(false)
+    parser.push(deploy('INFO', 'Activating profile `app` for node `web`'))
+    expect(parser.summary().awaitingConfirmation).toBe(false)
   })
 
   it('knows whether the host printed anything since the last stage line', () => {
