@@ -37,9 +37,10 @@ const healthy: FleetNodeSpec[] = [
   { name: 'limiting-factor', hostCostMs: 300, changes: { reload: ['sshd.service'] } }
 ]
 const extra: FleetNodeSpec[] = [
+  // activation fails; activate-rs puts the previous generation back (autoRollback, the default)
   {
     name: 'congenital-optimist',
-    behaviour: pullRequest ? 'dry-pre-switch-fails' : 'rollback',
+    behaviour: pullRequest ? 'dry-pre-switch-fails' : 'activation-fails',
     hostCostMs: 200
   },
   { name: 'offline-pi', kind: 'down' }

@@ -23,6 +23,7 @@ beforeAll(async () => {
         changes: { stop: ['postgresql.service'], restartSystemd: true }
       },
       { name: 'cache' },
+      // activation fails; activate-rs de-activates it (autoRollback, deploy-rs's default)
       { name: 'broken', behaviour: 'activation-fails' },
       { name: 'offline', kind: 'down' }
     ]
@@ -199,12 +200,12 @@ describe('failures', () => {
     expect(existsSync(join(run.home, '.ssh'))).toBe(false)
   }, 60_000)
 
-  it('keeps deploying the others when one node fails activation or is unreachable', async () => {
+  it('keeps deploying the others when one node fails activation (rolled back on the host) or is unreachable', async () => {
     const run = await runOnFleet(fleet, { inputs: { targets: 'web, broken, offline, cache' } })
     expect(run.main.code).toBe(1)
     expect(statuses(run)).toEqual({
       web: 'deployed',
-      broken: 'failed',
+      broken: 'rolled-back',
       offline: 'unreachable',
       cache: 'deployed'
     })
@@ -218,7 +219,7 @@ describe('failures', () => {
     expect(JSON.parse(run.outputs.failed)).toEqual(['broken', 'offline'])
     expect(run.main.stdout).toMatch(/::error title=broken::/)
     expect(run.main.stdout).toMatch(
-      /::error::2 of 4 node\(s\) did not succeed: broken \(failed\), offline \(unreachable\)/
+      /::error::2 of 4 node\(s\) did not succeed: broken \(rolled-back\), offline \(unreachable\)/
     )
     expect(run.summary).toMatch(/<details>[\s\S]*broken[\s\S]*<\/details>/)
   }, 90_000)
@@ -229,7 +230,7 @@ describe('failures', () => {
       inputs: { targets: 'broken, web, cache', parallel: '1', 'fail-fast': 'true' }
     })
     expect(run.main.code).toBe(1)
-    expect(statuses(run)).toEqual({ broken: 'failed', web: 'skipped', cache: 'skipped' })
+    expect(statuses(run)).toEqual({ broken: 'rolled-back', web: 'skipped', cache: 'skipped' })
     expect(run.results.find(r => r.node === 'web')?.error).toMatch(/fail-fast/)
     expect((await fleet.hostLog('cache')).length).toBe(before)
   }, 60_000)

@@ -47,7 +47,8 @@ beforeAll(async () => {
       { name: 'web', changes: { restart: ['nginx.service'], start: ['new.service'] } },
       { name: 'db', changes: { stop: ['postgresql.service'], restartSystemd: true } },
       { name: 'cache', changes: { reload: ['dbus.service'] } },
-      { name: 'broken', behaviour: 'activation-fails' },
+      // autoRollback = false: the host stays on the failed generation, so the node is `failed`
+      { name: 'broken', behaviour: 'activation-fails', autoRollback: false },
       { name: 'chatty', extraLines: INJECTED },
       { name: 'progress', extraLines: [CR_INJECTED] },
       { name: HTML_NODE, changes: { restart: ['<i>odd</i>.service'] } }

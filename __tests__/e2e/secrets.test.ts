@@ -99,7 +99,8 @@ beforeAll(async () => {
     startFleet({
       nodes: [
         { name: 'web' },
-        { name: 'broken', behaviour: 'activation-fails' },
+        // autoRollback = false: the host stays on the failed generation, so the node is `failed`
+        { name: 'broken', behaviour: 'activation-fails', autoRollback: false },
         { name: 'slow', hostCostMs: 2_000 }
       ],
       authorizedKeys: [encrypted.publicKey]

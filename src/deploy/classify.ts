@@ -15,6 +15,11 @@ export interface ClassifyInput {
   /** The action stopped the process because the job was cancelled. */
   cancelled: boolean
   node: string
+  /**
+   * The profiles this call deploys on the node. A NixOS `system` profile's dry run must
+   * print `would activate the configuration...`; other profiles print no `would` lines.
+   */
+  profiles: readonly string[]
   /** The host timeout, for the error text of timed-out nodes. */
   timeoutMs?: number
   /** Set when deploy-rs could not be started at all (e.g. not found): the one-line reason. */
@@ -40,24 +45,30 @@ export function oneLine(text: string, max = MAX_ERROR_LENGTH): string {
 
 /**
  * Decides a node's status from deploy-rs's exit and what it printed
- * (action-spec.md "status", deploy-rs-facts.md). In order:
+ * (action-spec.md "status", deploy-rs-facts.md). deploy-rs's own final
+ * "rolled back to previous generation" line is printed after ANY activation
+ * failure, so only what the host printed decides a rollback. In order:
  *
  * 0. deploy-rs could not be started → `failed`, stage null;
  * 1. cancelled / timed out (the action stopped it) → `cancelled` / `timed-out`, stage reached;
  * 2. a rollback that itself failed → `failed` (the node's state is unknown);
- * 3. any rollback evidence, whatever the exit code (old versions exit 0) → `rolled-back`,
- *    stage `confirm` if the magic-rollback confirmation failed, else `activate`;
+ * 3. host-side evidence, whatever the exit code (old versions exit 0): activate-rs
+ *    de-activating, `[revoke]` lines, or a failed run left waiting for magic rollback's
+ *    confirmation (activate-rs then rolls back by itself) → `rolled-back`, stage
+ *    `confirm` or `activate`;
  * 4. killed by a signal it did not get from us → `failed`;
- * 5. exit 0 → `deployed` / `dry-run`, except a dry run that printed a failure deploy-rs
- *    ignores (`Pre-switch checks failed`, incompatible `init`) and a run whose last
- *    deploy-rs line was an ERROR (old versions) → `failed`;
- * 6. exit 2 without a deploy-rs error → `failed`, stage null: deploy-rs rejected its arguments;
- * 7. other exits: an ssh connection failure while pushing (or building on the target)
- *    → `unreachable`; else `failed` with the stage the error points at.
+ * 5. exit 2 without a deploy-rs error → `failed`, stage null: deploy-rs rejected its arguments;
+ * 6. exit 0 without an error after the last success line → `deployed` / `dry-run`, except a
+ *    dry run that printed a refusal deploy-rs ignores, or a `system` profile's dry run
+ *    that never printed `would activate the configuration...` → `failed`, stage `activate`;
+ * 7. otherwise a failure (also exit 0 with a trailing ERROR: old versions): ssh itself
+ *    failing while pushing (or building on the target) or at activation, before the host
+ *    printed anything → `unreachable`; else `failed` with the stage the error points at.
  *
- * `changes`: for dry runs, the parsed unit changes — always for `dry-run`
- * (empty lists when nothing would change), and for any other status only when
- * at least one `would ...` line was parsed (else null). Null for real deploys.
+ * `changes`: for `dry-run`, the parsed unit changes when switch-to-configuration got
+ * past its checks (`would activate the configuration...`), else null: unknown, never
+ * "nothing". For other statuses of a dry run only when some `would ...` line was parsed.
+ * Null for real deploys.
  */
 export function classifyRun(input: ClassifyInput): Classification {
   const { node } = input
@@ -84,22 +95,20 @@ export function classifyRun(input: ClassifyInput): Classification {
 
   const stage = failureStage(log)
   const afterActivation: Stage = stage === 'confirm' ? 'confirm' : 'activate'
+  // Releases before 2022-11 exit 0 after a failed activation, with an ERROR as the last word.
+  const errorAtTheEnd =
+    log.errorAfterLastSuccess && (log.deployErrors.length > 0 || log.rollbackClaim !== null)
+  const runFailed = input.signal === null && (input.exitCode !== 0 || errorAtTheEnd)
 
-  if (log.rollback && log.rollbackFailure) {
+  if (log.rollbackFailure) {
     return failed(
       'failed',
       afterActivation,
       `rolling back node ${node} failed, its state is unknown: ${log.rollbackFailure.message}`
     )
   }
-  if (log.rollback) {
-    const base =
-      log.rollback.source === 'deploy'
-        ? log.rollback.message
-        : `Deployment to node ${node} failed, rolled back to previous generation`
-    const cause = rollbackCause(log)
-    return failed('rolled-back', afterActivation, cause ? `${base}: ${cause}` : base)
-  }
+  const rollback = hostRollback(log, stage, node, runFailed)
+  if (rollback) return failed('rolled-back', rollback.stage, rollback.error)
 
   if (input.signal !== null) {
     return failed('failed', stage, `deploy-rs was killed by ${input.signal}`)
@@ -107,40 +116,112 @@ export function classifyRun(input: ClassifyInput): Classification {
   if (input.exitCode === null) {
     return failed('failed', stage, 'deploy-rs ended without an exit code')
   }
-
-  if (input.exitCode === 0) {
-    if (input.dryRun && log.dryFailure !== null) {
-      return failed('failed', 'activate', `dry activation failed: ${log.dryFailure}`)
-    }
-    if (log.errorAfterLastSuccess && log.deployErrors.length > 0) {
-      return failed('failed', stage, `${describeError(log, node)} (deploy-rs still exited 0)`)
-    }
-    return input.dryRun
-      ? { status: 'dry-run', stage: null, error: null, changes: log.changes }
-      : { status: 'deployed', stage: null, error: null, changes: null }
-  }
-
-  if (input.exitCode === 2 && log.deployErrors.length === 0) {
+  if (input.exitCode === 2 && log.deployErrors.length === 0 && log.rollbackClaim === null) {
     const reason = log.firstPlainError ?? lastNonEmpty(log.tail) ?? 'no message'
     return failed('failed', null, `deploy-rs rejected its arguments: ${reason}`)
   }
 
-  const ssh = log.sshFailure
-  if (
-    ssh !== null &&
-    ssh.stage === stage &&
-    (stage === 'push' || (stage === 'build' && log.remoteBuild))
-  ) {
-    return failed('unreachable', stage, describeSshFailure(ssh.kind, ssh.message, node))
+  if (input.exitCode === 0 && !errorAtTheEnd) {
+    if (!input.dryRun) return { status: 'deployed', stage: null, error: null, changes: null }
+    const refused = dryRunRefusal(log, input.profiles)
+    if (refused) return failed('failed', 'activate', `dry activation failed: ${refused}`)
+    const known = log.sawWouldActivate || log.sawChanges
+    return { status: 'dry-run', stage: null, error: null, changes: known ? log.changes : null }
   }
+  const exitedZero = input.exitCode === 0 ? ' (deploy-rs still exited 0)' : ''
 
-  return failed(
-    'failed',
-    stage,
+  const unreachable = sshUnreachable(log, stage, node)
+  if (unreachable) return failed('unreachable', unreachable.stage, unreachable.error + exitedZero)
+
+  const error =
     log.deployErrors.length > 0 || log.remoteError
       ? describeError(log, node)
-      : withDetail(`deploy-rs exited with code ${input.exitCode}`, log.commandError?.message)
-  )
+      : log.rollbackClaim !== null
+        ? withDetail(log.rollbackClaim, log.commandError?.message ?? log.panic ?? undefined)
+        : withDetail(
+            `deploy-rs exited with code ${input.exitCode}`,
+            log.commandError?.message ??
+              (log.panic ? `deploy-rs panicked: ${log.panic}` : undefined)
+          )
+  return failed('failed', stage, error + exitedZero)
+}
+
+/**
+ * A host-side rollback (its stage and one-line reason), or null without host evidence.
+ * An activation left waiting for magic rollback's confirmation that never came (a failed
+ * confirmation, or deploy-rs dying on the way: upstream #287) is rolled back by activate-rs
+ * on the host when its timeout elapses, whether or not its lines reach the runner.
+ */
+function hostRollback(
+  log: DeployLogSummary,
+  stage: Stage | null,
+  node: string,
+  runFailed: boolean
+): { stage: Stage; error: string } | null {
+  const cause = rollbackCause(log)
+  const because = cause ? `: ${cause}` : ''
+  const where: Stage = stage === 'confirm' ? 'confirm' : 'activate'
+  if (log.rollback?.source === 'revoke') {
+    return {
+      stage: where,
+      error: `a profile failed on ${node} and deploy-rs rolled back the profiles deployed before it${because}`
+    }
+  }
+  if (log.rollback) {
+    return {
+      stage: where,
+      error:
+        where === 'confirm'
+          ? `the activation on ${node} was not confirmed and the host rolled back to its previous generation${because}`
+          : `the activation failed on ${node} and the host rolled back to its previous generation${because}`
+    }
+  }
+  if (runFailed && log.awaitingConfirmation) {
+    return {
+      stage: 'confirm',
+      error: `the activation on ${node} could not be confirmed; magic rollback returns the host to its previous generation${because}`
+    }
+  }
+  return null
+}
+
+/** Why a dry run that deploy-rs called complete did not get through, or null. */
+function dryRunRefusal(log: DeployLogSummary, profiles: readonly string[]): string | null {
+  if (log.dryFailure !== null) return log.dryFailure
+  if (!profiles.includes('system') || log.sawWouldActivate) return null
+  const printed = log.dryActivations.flatMap(d => d.lines)
+  return printed.length > 0
+    ? `switch-to-configuration never printed "would activate the configuration..."; it printed: ${printed.join(' | ')}`
+    : 'switch-to-configuration printed nothing (no "would activate the configuration..." line)'
+}
+
+/**
+ * ssh itself could not connect: while pushing (or building on the target), or at
+ * activation before anything came back from the host. deploy-rs activates with a plain
+ * `ssh`, which exits 255 when it cannot connect. A dry run prints no `Activating`
+ * line, so an ssh failure after the last `Copying profile` line followed by an
+ * activation error belongs to the activation.
+ */
+function sshUnreachable(
+  log: DeployLogSummary,
+  stage: Stage | null,
+  node: string
+): { stage: Stage; error: string } | null {
+  const ssh = log.sshFailure
+  if (ssh === null) return null
+  if (ssh.stage === stage && (stage === 'push' || (stage === 'build' && log.remoteBuild))) {
+    return { stage, error: describeSshFailure(ssh.kind, ssh.message, node) }
+  }
+  const atActivation =
+    stage === 'activate' &&
+    (ssh.stage === 'activate' || (ssh.stage === 'push' && log.stage === 'push')) &&
+    !log.hostOutputInStage &&
+    log.deployErrors.some(e => /over SSH resulted in a bad exit code: Some\(255\)/.test(e.message))
+  if (!atActivation || ssh.kind === 'other') return null
+  return {
+    stage: 'activate',
+    error: `${describeSshFailure(ssh.kind, ssh.message, node)} (deploy-rs could not start the activation; nothing changed on the host)`
+  }
 }
 
 /**
@@ -183,7 +264,9 @@ export function failureStage(log: DeployLogSummary): Stage | null {
 function rollbackCause(log: DeployLogSummary): string | null {
   if (log.remoteError) return log.remoteError.message
   const last = log.deployErrors.at(-1)
-  return last ? last.message : null
+  if (last) return last.message
+  if (log.sshFailure && log.sshFailure.stage === 'confirm') return log.sshFailure.message
+  return log.panic ? `deploy-rs panicked: ${log.panic}` : null
 }
 
 /** The last deploy-rs error, with the detail it lacks when it only says "bad exit code". */
@@ -219,7 +302,7 @@ function withDetail(message: string, detail: string | undefined): string {
 function describeSshFailure(kind: string, line: string, node: string): string {
   switch (kind) {
     case 'host-key':
-      return `host key verification failed for ${node}: the key the host presented does not match the pinned or scanned known_hosts entry`
+      return `host key verification failed for ${node} (${line}): the key the host presented does not match the pinned or scanned known_hosts entry`
     case 'auth':
       return `ssh authentication to ${node} failed: ${line}`
     case 'dns':

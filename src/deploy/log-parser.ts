@@ -38,11 +38,21 @@ export interface SshFailure extends LoggedMessage {
   kind: SshFailureKind
 }
 
+/**
+ * Evidence that the host itself went back to a previous generation: activate-rs
+ * de-activating after a failure (`[activate]`), or deploy-rs revoking a profile
+ * that had succeeded earlier in the same call (`[revoke]`).
+ */
 export interface RollbackEvidence extends LoggedMessage {
-  /** `deploy`: deploy-rs's own "rolled back" message; `revoke`: a [revoke] line; `activate`: activate-rs de-activating. */
-  source: 'deploy' | 'revoke' | 'activate'
-  /** Node named by deploy-rs's message, when it names one. */
-  node: string | null
+  source: 'revoke' | 'activate'
+}
+
+/** What one dry activation printed, up to its `Completed dry-activate!`. */
+export interface DryActivation {
+  /** switch-to-configuration printed `would activate the configuration...`: it got past its checks. */
+  wouldActivate: boolean
+  /** Its last plain lines (nix copy progress left out), oldest first. */
+  lines: string[]
 }
 
 /** Everything DeployLogParser learnt, as plain immutable data. */
@@ -53,10 +63,20 @@ export interface DeployLogSummary {
   furthestStage: Stage | null
   /** The last `[deploy] [ERROR]` messages, oldest first (at most 5). */
   deployErrors: LoggedMessage[]
-  /** The last `[ERROR]` message from activate-rs / wait / revoke on the node. */
+  /**
+   * The last `[ERROR]` message from activate-rs / revoke on the node, else from wait: the
+   * waiter deploy-rs leaves behind on a failed activation times out later, and its error
+   * is not the cause.
+   */
   remoteError: LoggedMessage | null
-  /** First evidence of a rollback (deploy-rs message preferred over remote lines). */
+  /** First host-side evidence of a rollback (never deploy-rs's own final message). */
   rollback: RollbackEvidence | null
+  /**
+   * deploy-rs's final `Deployment to node X failed, rolled back to previous generation`
+   * (or the 2022-2024 `Deployment failed, ...`). deploy-rs prints it after any activation
+   * failure while --rollback-succeeded/--auto-rollback are on: it proves a failure, not a rollback.
+   */
+  rollbackClaim: string | null
   /** A rollback that itself failed (node state unknown), if any. */
   rollbackFailure: LoggedMessage | null
   /** Success lines seen: `Deployment confirmed.`, `Success activating, done!`, ... */
@@ -75,6 +95,22 @@ export interface DeployLogSummary {
   notRestarted: string[]
   /** At least one `would ...` line was parsed. */
   sawChanges: boolean
+  /** `would activate the configuration...` was printed by some dry activation. */
+  sawWouldActivate: boolean
+  /** One entry per `Completed dry-activate!` (the last few when there are many). */
+  dryActivations: DryActivation[]
+  /**
+   * A line came from the host (activate-rs, wait, revoke, switch-to-configuration) since
+   * deploy-rs's last stage line: ssh got through at least once in this stage.
+   */
+  hostOutputInStage: boolean
+  /**
+   * The last activation reached magic rollback's confirmation (deploy-rs or activate-rs said
+   * so) and no `Deployment confirmed.` followed: unless deploy-rs confirms, the host rolls back.
+   */
+  awaitingConfirmation: boolean
+  /** deploy-rs's own panic message (upstream #287: the confirmation path unwraps), if any. */
+  panic: string | null
   /** Last ssh connection failure printed (by ssh or by nix about ssh). */
   sshFailure: SshFailure | null
   /** Profile built on the target (`--remote-build`): build-stage ssh failures are the node's. */
@@ -107,6 +143,8 @@ const MAX_MESSAGE_LENGTH = 2000
 const MAX_UNITS = 1000
 const MAX_UNIT_NAME = 256
 const MAX_DEPLOY_ERRORS = 5
+const MAX_DRY_ACTIVATIONS = 10
+const DRY_ACTIVATION_LINES = 5
 
 export { stripAnsi }
 
@@ -166,8 +204,14 @@ const SUCCESS_LINES = [
   /^Completed dry-activate!$/
 ]
 
-const ROLLBACK_LINE = /^Deployment to node (.+?) failed, rolled back to previous generation/
-const REMOTE_DEACTIVATE_LINE = /^De-activating due to error/
+/** deploy-rs's final line after an activation failure: current wording, then 2022-11 to 2024-06. */
+const ROLLBACK_CLAIM = /^Deployment (?:to node .+? )?failed, rolled back to previous generation/
+/** activate-rs `deactivate()`: printed on the host while it goes back to the previous generation. */
+const REMOTE_DEACTIVATE_LINES = [
+  /^De-activating due to error/,
+  /^Removing generation by ID /,
+  /^Attempting to re-activate the last generation/
+]
 const ROLLBACK_FAILURE_LINES = [
   /^Failed to revoke profile/,
   /error de-activating/i,
@@ -178,6 +222,11 @@ const ROLLBACK_FAILURE_LINES = [
 const WOULD_UNITS =
   /^would (stop|NOT stop|NOT restart|reload|restart|start) the following (?:changed )?units(?: as well)?: (.*)$/
 const WOULD_RESTART_SYSTEMD = /^would restart systemd$/
+const WOULD_ACTIVATE = /^would activate the configuration\.\.\.$/
+/** switch-to-configuration-ng turns a vanished swap device off itself (swapoff). */
+const WOULD_STOP_SWAP = /^would stop swap device:? (\S.*)$/
+/** nix copy's progress lines, printed between `Copying profile` and the activation. */
+const NIX_COPY_LINE = /^(?:copying \d+ paths|copying path ')/
 
 /**
  * Dry-activation failures deploy-rs ignores. The init warning is printed over
@@ -188,7 +237,9 @@ const WOULD_RESTART_SYSTEMD = /^would restart systemd$/
 const DRY_FAILURE_LINES = [
   /^Pre-switch checks? failed\b/,
   /^Pre-switch check '[^']*' failed/,
-  /^Warning: the new NixOS configuration has an [‘'"`]init[’'"`] that is(?: incompatible)?/
+  /^Warning: the new NixOS configuration has an [‘'"`]init[’'"`] that is(?: incompatible)?/,
+  /^This is not a NixOS installation!/,
+  /^Could not (?:acquire|open) lock\b/
 ]
 
 const SSH_FAILURES: readonly [RegExp, SshFailureKind][] = [
@@ -206,7 +257,7 @@ const SSH_FAILURES: readonly [RegExp, SshFailureKind][] = [
   [/^Connection closed by /, 'closed'],
   [/^Connection reset by /, 'closed'],
   [/^Connection timed out during banner exchange/, 'timed-out'],
-  [/failed to start SSH connection to /, 'other'],
+  [/failed to start SSH (?:master )?connection to /, 'other'],
   [/^error: cannot connect to '/, 'other']
 ]
 
@@ -257,14 +308,17 @@ export class DeployLogParser {
   private furthestStage: Stage | null = null
   private deployErrors: LoggedMessage[] = []
   private remoteError: LoggedMessage | null = null
+  private remoteErrorFromWait = false
   private rollback: RollbackEvidence | null = null
+  private rollbackClaim: string | null = null
   private rollbackFailure: LoggedMessage | null = null
   private successCount = 0
   private lastSuccess: string | null = null
   private errorAfterLastSuccess = false
   private dryActivateCompleted = false
   private dryFailure: string | null = null
-  private initWarningPending = false
+  /** 1: the init warning's first line was seen; 2: its second. */
+  private initWarningPending: 0 | 1 | 2 = 0
   private readonly units = {
     stop: new UnitList(),
     restart: new UnitList(),
@@ -275,10 +329,18 @@ export class DeployLogParser {
   }
   private restartSystemd = false
   private sawChanges = false
+  private wouldActivate = false
+  private sawWouldActivate = false
+  private dryActivations: DryActivation[] = []
+  private dryOutput: Ring = new Ring(DRY_ACTIVATION_LINES)
+  private hostOutputInStage = false
   private sshFailure: SshFailure | null = null
   private remoteBuild = false
   private commandError: LoggedMessage | null = null
   private firstPlainError: string | null = null
+  private awaitingConfirmation = false
+  private panic: string | null = null
+  private panicMessagePending = false
   private sawDeployLines = false
   private lineCount = 0
   private byteCount = 0
@@ -326,6 +388,7 @@ export class DeployLogParser {
       deployErrors: this.deployErrors.map(e => ({ ...e })),
       remoteError: this.remoteError && { ...this.remoteError },
       rollback: this.rollback && { ...this.rollback },
+      rollbackClaim: this.rollbackClaim,
       rollbackFailure: this.rollbackFailure && { ...this.rollbackFailure },
       successCount: this.successCount,
       lastSuccess: this.lastSuccess,
@@ -342,6 +405,11 @@ export class DeployLogParser {
       notStopped: [...this.units.notStop.names],
       notRestarted: [...this.units.notRestart.names],
       sawChanges: this.sawChanges,
+      sawWouldActivate: this.sawWouldActivate,
+      dryActivations: this.dryActivations.map(d => ({ ...d, lines: [...d.lines] })),
+      hostOutputInStage: this.hostOutputInStage,
+      awaitingConfirmation: this.awaitingConfirmation,
+      panic: this.panic,
       sshFailure: this.sshFailure && { ...this.sshFailure },
       remoteBuild: this.remoteBuild,
       commandError: this.commandError && { ...this.commandError },
@@ -363,30 +431,33 @@ export class DeployLogParser {
     for (const [pattern, stage] of DEPLOY_STAGE_LINES) {
       if (pattern.test(message)) {
         this.enterStage(stage)
+        this.hostOutputInStage = false
+        this.startDryActivationWindow()
+        this.awaitingConfirmation = stage === 'confirm'
         if (stage === 'build' && / on remote host$/.test(message)) this.remoteBuild = true
         break
       }
     }
     if (SUCCESS_LINES.some(p => p.test(message))) {
+      this.awaitingConfirmation = false
       this.successCount++
       this.lastSuccess = message
       this.errorAfterLastSuccess = false
       if (message === 'Completed dry-activate!') {
         this.dryActivateCompleted = true
         this.enterStage('activate')
+        this.dryActivations.push({
+          wouldActivate: this.wouldActivate,
+          lines: this.dryOutput.toArray()
+        })
+        if (this.dryActivations.length > MAX_DRY_ACTIVATIONS) this.dryActivations.shift()
+        this.startDryActivationWindow()
       }
     }
-    const rollback = ROLLBACK_LINE.exec(message)
-    if (rollback) {
-      // deploy-rs's own message wins over remote evidence seen before it.
-      if (this.rollback?.source !== 'deploy') {
-        this.rollback = {
-          message: clip(message),
-          stage: this.stage,
-          source: 'deploy',
-          node: rollback[1]
-        }
-      }
+    if (ROLLBACK_CLAIM.test(message)) {
+      // A failure marker, not a cause: kept apart from the errors that say what failed.
+      this.rollbackClaim = clip(message)
+      this.errorAfterLastSuccess = true
       return
     }
     if (ROLLBACK_FAILURE_LINES.some(p => p.test(message))) {
@@ -400,36 +471,51 @@ export class DeployLogParser {
   }
 
   private onRemoteLine({ source, level, message }: DeployLogLine): void {
+    this.hostOutputInStage = true
     // Any remote line during a dry run means the dry activation has started.
     if (source === 'activate' && this.stage !== 'confirm') this.enterStage('activate')
     if (source === 'activate' && REMOTE_CONFIRM_LINES.some(p => p.test(message))) {
       this.enterStage('confirm')
+      this.awaitingConfirmation = true
     }
-    if (source === 'revoke' || (source === 'activate' && REMOTE_DEACTIVATE_LINE.test(message))) {
+    if (
+      source === 'revoke' ||
+      (source === 'activate' && REMOTE_DEACTIVATE_LINES.some(p => p.test(message)))
+    ) {
       this.rollback ??= {
         message: clip(message),
         stage: this.stage,
-        source: source === 'revoke' ? 'revoke' : 'activate',
-        node: null
+        source: source === 'revoke' ? 'revoke' : 'activate'
       }
     }
     if (ROLLBACK_FAILURE_LINES.some(p => p.test(message))) {
       this.rollbackFailure ??= { message: clip(message), stage: this.stage }
     }
-    if (level === 'ERROR') this.remoteError = { message: clip(message), stage: this.stage }
+    if (
+      level === 'ERROR' &&
+      (source !== 'wait' || this.remoteError === null || this.remoteErrorFromWait)
+    ) {
+      this.remoteError = { message: clip(message), stage: this.stage }
+      this.remoteErrorFromWait = source === 'wait'
+    }
   }
 
   private onPlainLine(line: string): void {
     if (line === '') return
+    if (this.onPanicLine(line)) return
+    if (!NIX_COPY_LINE.test(line)) this.dryOutput.add(clip(line))
     if (line.startsWith('would ')) {
       if (this.onWouldLine(line)) return
     }
     if (this.initWarningPending) {
-      this.initWarningPending = false
-      // switch-to-configuration wraps the init warning over three lines.
-      if (/^incompatible with the current configuration/.test(line) && this.dryFailure !== null) {
-        const sentence = /^[^.]*\./.exec(line)?.[0] ?? line
-        this.dryFailure = clip(`${this.dryFailure} ${sentence}`)
+      // switch-to-configuration wraps the init warning over three lines; keep them all.
+      const continued =
+        (this.initWarningPending === 1 &&
+          /^incompatible with the current configuration/.test(line)) ||
+        (this.initWarningPending === 2 && /^won't take effect until/.test(line))
+      this.initWarningPending = continued && this.initWarningPending === 1 ? 2 : 0
+      if (continued && this.dryFailure !== null) {
+        this.dryFailure = clip(`${this.dryFailure} ${line.replace(/\s+/g, ' ')}`)
         return
       }
     }
@@ -437,7 +523,7 @@ export class DeployLogParser {
       // "Pre-switch check 'x' failed" says more than the "checks failed" after it.
       if (this.dryFailure === null) {
         this.dryFailure = clip(line)
-        this.initWarningPending = /that is$/.test(line)
+        this.initWarningPending = /that is$/.test(line) ? 1 : 0
       }
       this.enterDryActivation()
       return
@@ -463,9 +549,36 @@ export class DeployLogParser {
     }
   }
 
+  /** Rust's panic report: `thread 'main' panicked at FILE:L:C:` then the message (older: on the same line). */
+  private onPanicLine(line: string): boolean {
+    if (this.panicMessagePending) {
+      this.panicMessagePending = false
+      this.panic ??= clip(line)
+      return true
+    }
+    const panicked = /^thread '[^']*' panicked at (.*)$/.exec(line)
+    if (!panicked) return false
+    if (/:\d+:\d+:$/.test(panicked[1])) this.panicMessagePending = this.panic === null
+    else this.panic ??= clip(panicked[1])
+    return true
+  }
+
   private onWouldLine(line: string): boolean {
+    if (WOULD_ACTIVATE.test(line)) {
+      this.wouldActivate = true
+      this.sawWouldActivate = true
+      this.enterDryActivation()
+      return true
+    }
     if (WOULD_RESTART_SYSTEMD.test(line)) {
       this.restartSystemd = true
+      this.sawChanges = true
+      this.enterDryActivation()
+      return true
+    }
+    const swap = WOULD_STOP_SWAP.exec(line)
+    if (swap) {
+      this.units.stop.add([swapUnitName(swap[1].trim())])
       this.sawChanges = true
       this.enterDryActivation()
       return true
@@ -488,6 +601,31 @@ export class DeployLogParser {
   }
 
   private enterDryActivation(): void {
+    this.hostOutputInStage = true
     if (this.stage !== 'activate') this.enterStage('activate')
   }
+
+  /** A new dry activation's output starts after a stage line or the previous one's end. */
+  private startDryActivationWindow(): void {
+    this.wouldActivate = false
+    this.dryOutput = new Ring(DRY_ACTIVATION_LINES)
+  }
+}
+
+/**
+ * The systemd unit of a swap device (`/dev/sda2` → `dev-sda2.swap`), escaped as
+ * systemd escapes paths: `/` → `-`; bytes other than ASCII letters, digits, `:`,
+ * `_` and a non-leading `.` → `\xNN`.
+ */
+export function swapUnitName(device: string): string {
+  const path = device.replace(/\/+/g, '/').replace(/^\/|\/$/g, '')
+  if (path === '') return '-.swap'
+  let out = ''
+  for (const [i, byte] of Buffer.from(path, 'utf8').entries()) {
+    const ch = String.fromCharCode(byte)
+    if (ch === '/') out += '-'
+    else if (/[A-Za-z0-9:_]/.test(ch) || (ch === '.' && i > 0)) out += ch
+    else out += `\\x${byte.toString(16).padStart(2, '0')}`
+  }
+  return `${out}.swap`
 }

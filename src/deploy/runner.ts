@@ -176,6 +176,7 @@ async function deployNode(job: DeployJob, options: RunnerOptions): Promise<NodeR
     timedOut,
     cancelled,
     node: node.name,
+    profiles: node.targetProfiles,
     timeoutMs: options.hostTimeoutMs,
     startError: exit.startError
       ? `could not start ${job.argv[0]}: ${exit.startError.message}`

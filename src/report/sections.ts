@@ -236,7 +236,8 @@ function hasChanges(c: UnitChanges): boolean {
 export function changeCounts(r: NodeResult): string {
   if (!isSuccess(r.status)) return '—'
   const c = r.changes
-  if (!c) return 'not reported'
+  // No `would activate the configuration...` (e.g. a home-manager profile): unknown, not "none".
+  if (!c) return 'unknown'
   if (!hasChanges(c)) return 'no unit changes'
   const parts: string[] = CHANGE_KINDS.filter(kind => c[kind].length > 0).map(
     kind => `${kind} ${c[kind].length}`
@@ -262,8 +263,9 @@ function nodeList(results: readonly NodeResult[], describe?: (r: NodeResult) => 
 
 /**
  * The dry run's unit changes: a list item per node that would change
- * something, then one line for the nodes that would change nothing and one
- * for the nodes that have no list (their dry run did not succeed).
+ * something, then one line for the nodes that would change nothing, one for
+ * the nodes whose dry activation printed no list (unknown, never "nothing"),
+ * and one for the nodes whose dry run did not succeed.
  */
 export function renderChanges(
   results: readonly NodeResult[],
@@ -288,7 +290,9 @@ export function renderChanges(
   const lines: string[] = []
   if (unchanged.length > 0) lines.push(`No unit changes: ${nodeList(unchanged)}.`)
   if (unreported.length > 0) {
-    lines.push(`The dry activation reported no list of units: ${nodeList(unreported)}.`)
+    lines.push(
+      `What would change is unknown (the dry activation printed no list of units): ${nodeList(unreported)}.`
+    )
   }
   if (failed.length > 0) {
     lines.push(

@@ -41,6 +41,7 @@ const some = code => (code === null ? 'None' : `Some(${code})`)
  */
 export async function checkFlake(repo, extraArgs) {
   const { code } = await runNix(['flake', 'check', repo, ...extraArgs], false)
+  // serokell/deploy-rs src/flake.rs CheckDeploymentError::NixCheckExit
   return code === 0 ? null : `Nix checking command resulted in a bad exit code: ${some(code)}`
 }
 
@@ -55,6 +56,7 @@ let
     magicRollback = s.magicRollback or null;
     autoRollback = s.autoRollback or null;
     confirmTimeout = s.confirmTimeout or null;
+    activationTimeout = s.activationTimeout or null;
   };
 in settings d // {
   nodes = builtins.mapAttrs (_: n: settings n // {
@@ -66,7 +68,7 @@ in settings d // {
 /**
  * @typedef {{ hostname: string | null, sshUser: string | null, user: string | null,
  *   sshOpts: string[], magicRollback: boolean | null, autoRollback: boolean | null,
- *   confirmTimeout: number | null }} Settings
+ *   confirmTimeout: number | null, activationTimeout: number | null }} Settings
  * @typedef {Settings & { path: string }} ProfileData
  * @typedef {Settings & { profilesOrder: string[], profiles: Record<string, ProfileData> }} NodeData
  * @typedef {Settings & { nodes: Record<string, NodeData> }} DeployRoot
@@ -82,6 +84,7 @@ export async function evaluateFlake(repo, extraArgs) {
     ['eval', '--json', `${repo}#deploy`, '--apply', APPLY, ...extraArgs],
     true
   )
+  // serokell/deploy-rs src/flake.rs GetDeploymentDataError::NixEvalExit
   if (code !== 0) return { error: `Evaluation resulted in a bad exit code: ${some(code)}` }
   try {
     return { root: JSON.parse(stdout) }
@@ -94,8 +97,11 @@ export async function evaluateFlake(repo, extraArgs) {
  * One profile to deploy, with merged settings.
  * @typedef {{ node: string, profile: string, path: string, hostname: string, sshUser: string,
  *   profileUser: string, sshOpts: string[], magicRollback: boolean, autoRollback: boolean,
- *   confirmTimeout: number }} Part
+ *   confirmTimeout: number, activationTimeout: number | null }} Part
  */
+
+/** A target deploy-rs cannot resolve; the message is deploy-rs's whole ERROR line. */
+export class ResolveError extends Error {}
 
 /**
  * @param {import('./target.mjs').Target} target
@@ -110,7 +116,8 @@ export function resolveParts(target, root, cli) {
   for (const nodeName of nodeNames) {
     const node = root.nodes[nodeName]
     if (!node || !Object.hasOwn(root.nodes, nodeName)) {
-      throw new Error(`No node named \`${nodeName}\` was found in repo \`${target.repo}\``)
+      // serokell/deploy-rs src/cli.rs RunDeployError::NodeNotFound
+      throw new ResolveError(`No node named \`${nodeName}\` was found`)
     }
     const ordered = [
       ...node.profilesOrder,
@@ -120,7 +127,8 @@ export function resolveParts(target, root, cli) {
     for (const profileName of profileNames) {
       const profile = node.profiles[profileName]
       if (!profile || !Object.hasOwn(node.profiles, profileName)) {
-        throw new Error(`No profile named \`${profileName}\` was on node \`${nodeName}\``)
+        // serokell/deploy-rs src/cli.rs RunDeployError::ProfileNotFound
+        throw new ResolveError(`No profile named \`${profileName}\` was found`)
       }
       parts.push(mergePart(root, nodeName, node, profileName, profile, cli))
     }
@@ -138,12 +146,18 @@ function mergePart(root, nodeName, node, profileName, profile, cli) {
   /** @template T @param {(s: Settings) => T | null} get @returns {T | null} */
   const pick = get => get(profile) ?? get(node) ?? get(root)
   const hostname = cli.hostname ?? node.hostname
-  if (!hostname) throw new Error(`Node ${nodeName} has no hostname`)
+  // serokell/deploy-rs src/data.rs: `hostname` is a required field of the node
+  if (!hostname) {
+    throw new ResolveError(
+      'Failed to evaluate deployment data: Error decoding the JSON from evaluation: missing field `hostname`'
+    )
+  }
   const sshUser = cli.sshUser ?? pick(s => s.sshUser) ?? userInfo().username
   const profileUser = cli.profileUser ?? pick(s => s.user) ?? pick(s => s.sshUser)
   if (!profileUser) {
-    throw new Error(
-      `Neither \`user\` nor \`sshUser\` are set for profile ${profileName} of node ${nodeName}`
+    // serokell/deploy-rs src/cli.rs RunDeployError::DeployDataDefs (src/lib.rs DeployDataDefsError)
+    throw new ResolveError(
+      `Error processing deployment definitions: Neither \`user\` nor \`sshUser\` are set for profile ${profileName} of node ${nodeName}`
     )
   }
   const sshOpts =
@@ -160,7 +174,8 @@ function mergePart(root, nodeName, node, profileName, profile, cli) {
     sshOpts,
     magicRollback: cli.magicRollback ?? pick(s => s.magicRollback) ?? true,
     autoRollback: cli.autoRollback ?? pick(s => s.autoRollback) ?? true,
-    confirmTimeout: cli.confirmTimeout ?? pick(s => s.confirmTimeout) ?? 30
+    confirmTimeout: cli.confirmTimeout ?? pick(s => s.confirmTimeout) ?? 30,
+    activationTimeout: cli.activationTimeout ?? pick(s => s.activationTimeout)
   }
 }
 

@@ -1,8 +1,10 @@
 // @ts-check
 /**
- * deploy-rs's log line format: `<source emoji> <level emoji> [<source>] [<LEVEL>] message`,
- * the level word always wrapped in a 256-colour ANSI code (flexi_logger
- * palette 196;208;51;7;8), terminal or not. All of deploy's own lines go to stderr.
+ * deploy-rs's log line format (serokell/deploy-rs src/lib.rs `logger_formatter_deploy`,
+ * `_activate`, `_wait`, `_revoke`, `make_emoji`, `init_logger`): `<source emoji> <level emoji>
+ * [<source>] [<LEVEL>] message`, the level word always wrapped in a 256-colour
+ * ANSI code (flexi_logger palette 196;208;51;7;8), terminal or not. All of
+ * deploy's own lines go to stderr.
  */
 
 /** @typedef {'ERROR' | 'WARN' | 'INFO' | 'DEBUG' | 'TRACE'} Level */
@@ -61,6 +63,11 @@ export class DeployLog {
   /** @param {string} message */
   info(message) {
     this.line('INFO', message)
+  }
+
+  /** @param {string} message */
+  warn(message) {
+    this.line('WARN', message)
   }
 
   /** @param {string} message */

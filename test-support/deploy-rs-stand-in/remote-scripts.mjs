@@ -1,17 +1,28 @@
 // @ts-check
 /**
  * The commands the stand-in runs on a host over ssh, in plain POSIX sh. They
- * play activate-rs and switch-to-configuration: append what happened to
- * $FLEET_HOST_DIR/log (set by the host's sshd), spend hostCostMs, print the
- * remote log lines on stderr (ssh forwards them to deploy's stderr) and exit
- * with the status the behaviour calls for. Every loop is bounded.
+ * play upstream's host side — activate-rs (serokell/deploy-rs
+ * src/bin/activate.rs: `activate`, `deactivate`, `wait`, `revoke`), nix-env,
+ * and nixpkgs' switch-to-configuration(-ng) — printing those programs' lines
+ * in their order, on stderr as they do (ssh forwards them to deploy's stderr).
+ * They also append what happened to $FLEET_HOST_DIR/log (set by the host's
+ * sshd) and keep the profile's generation number in $FLEET_HOST_DIR.
+ *
+ * Time is compressed where upstream waits for a timeout that nothing can end
+ * any more (a confirmation that cannot arrive, a canary that a failed
+ * activation will never create): the host gives up after a fraction of a
+ * second instead of confirmTimeout / activationTimeout. Every loop is bounded.
  */
 import { formatLine } from './log.mjs'
 
-/** Seconds the host waits for a confirmation that never comes (instead of confirmTimeout). */
+/** Seconds the host waits for a confirmation that cannot arrive any more (instead of confirmTimeout). */
 const SIMULATED_CONFIRM_TIMEOUT_S = 0.5
+/** Seconds an orphaned waiter takes to give up once the activation failed (instead of activationTimeout). */
+const SIMULATED_WAIT_TIMEOUT_S = 0.3
 /** Upper bound of the 'hang' behaviour on the host. */
 const HANG_LIMIT_S = 120
+/** How long a host script waits for the fleet to close or reopen its sshd listener. */
+const LISTENER_WAIT_S = 5
 const POLL_S = 0.02
 
 /** @param {string} value */
@@ -33,7 +44,7 @@ const PRELUDE = [
 /** @param {string} entry */
 const hostLog = entry => `printf '%s\\n' ${shQuote(entry)} >> "$D/log"`
 
-/** @param {import('./log.mjs').Source} source @param {import('./log.mjs').Level} level @param {string} message */
+/** One log line of activate-rs (its logger writes to stderr). @param {import('./log.mjs').Source} source @param {import('./log.mjs').Level} level @param {string} message */
 const say = (source, level, message) =>
   `printf '%s\\n' ${shQuote(formatLine(source, level, message))} >&2`
 
@@ -54,7 +65,7 @@ const spend = ms => (ms > 0 ? [`sleep ${(ms / 1000).toFixed(3)}`] : [])
 const script = lines => [...PRELUDE, ...lines].join('\n')
 
 /**
- * Loop until `condition` is false, at most `seconds`; also stop when the ssh
+ * Loop while `condition` holds, at most `seconds`; also stop when the ssh
  * session is gone.
  * @param {string} condition @param {number} seconds @param {number} [interval]
  */
@@ -70,17 +81,94 @@ function pollWhile(condition, seconds, interval = POLL_S) {
   ]
 }
 
-/** @param {string} token */
-const canary = token => `"$D/canary-${token}"`
+/** Host-side marker files of one activation (its canary, its failure, its waiter). @param {string} kind @param {string} token */
+const marker = (kind, token) => `"$D/${kind}-${token}"`
+
+/**
+ * Asks the fleet to close this host's sshd listener (test-support/fleet
+ * index.ts watches for the file), and waits until it has: new ssh
+ * connections are then refused, sessions already open go on.
+ */
+const closeListener = () => [
+  ': > "$D/close-sshd"',
+  ...pollWhile('[ ! -e "$D/sshd-closed" ]', LISTENER_WAIT_S)
+]
+/** Asks the fleet to listen again (a rollback restored the configuration that worked). */
+const reopenListener = () => [': > "$D/open-sshd"']
 
 /**
  * @typedef {{ node: string, profile: string, path: string, scenario: import('./scenario.mjs').NodeScenario }} RemoteContext
  */
 
-/** @param {RemoteContext} c */
-export function pushScript(c) {
-  return script([hostLog(`push ${c.profile} ${c.path}`), ...spend(c.scenario.hostCostMs)])
+const generationFile = (/** @type {RemoteContext} */ c) => `"$D/generation-"${shQuote(c.profile)}`
+
+/** `nix-env -p PROFILE --set CLOSURE`: a new generation (silent). @param {RemoteContext} c */
+const setProfile = c => [
+  `g=$(cat ${generationFile(c)} 2>/dev/null || echo 1)`,
+  'g=$((g + 1))',
+  `echo "$g" > ${generationFile(c)}`
+]
+
+/**
+ * What the activation script (`deploy-rs-activate` → switch-to-configuration)
+ * prints when it refuses or fails, and its exit status; null when it succeeds.
+ * Texts: nixpkgs nixos/modules/system/activation/switch-to-configuration.pl and
+ * switch-to-configuration-ng (src/main.rs).
+ * @param {RemoteContext} c
+ * @returns {{ lines: string[], exit: number } | null}
+ */
+function refusal(c) {
+  switch (c.scenario.behaviour) {
+    case 'dry-not-nixos':
+      // switch-to-configuration(-ng): the /etc/NIXOS / os-release check
+      return { lines: ['This is not a NixOS installation!'], exit: 1 }
+    case 'dry-lock-busy':
+      // switch-to-configuration-ng: flock on /run/nixos/switch-to-configuration.lock
+      return { lines: ['Could not acquire lock'], exit: 1 }
+    case 'dry-pre-switch-fails':
+      // switch-to-configuration-ng: do_pre_switch_check, per check then overall
+      return {
+        lines: ["Pre-switch check 'switchInhibitors' failed", 'Pre-switch checks failed'],
+        exit: 1
+      }
+    case 'dry-incompatible-init':
+      // switch-to-configuration(.pl / -ng): init-interface-version differs; three lines, exit 100
+      return {
+        lines: [
+          'Warning: the new NixOS configuration has an \u2018init\u2019 that is',
+          'incompatible with the current configuration.  The new configuration',
+          "won't take effect until you reboot the system."
+        ],
+        exit: 100
+      }
+    default:
+      return null
+  }
 }
+
+/**
+ * activate-rs `deactivate` (src/bin/activate.rs), from activate or revoke:
+ * nix-env --rollback, --list-generations, --delete-generations, then the
+ * previous generation's activation script. nix-env's own lines (stderr) come
+ * between activate-rs's.
+ * @param {RemoteContext} c @param {'activate' | 'revoke'} source
+ */
+const deactivate = (c, source) => [
+  // serokell/deploy-rs src/bin/activate.rs deactivate
+  say(source, 'WARN', 'De-activating due to error'),
+  `g=$(cat ${generationFile(c)} 2>/dev/null || echo 1)`,
+  // nix-env --rollback (nix src/nix-env/user-env / profiles.cc switchGeneration)
+  `printf 'switching profile from version %s to %s\\n' "$g" "$((g - 1))" >&2`,
+  `echo "$((g - 1))" > ${generationFile(c)}`,
+  // serokell/deploy-rs src/bin/activate.rs deactivate
+  `printf '%s%s\\n' ${shQuote(formatLine(source, 'WARN', 'Removing generation by ID '))} "$g" >&2`,
+  // nix-env --delete-generations (nix profiles.cc deleteGeneration)
+  `printf 'removing profile version %s\\n' "$g" >&2`,
+  // serokell/deploy-rs src/bin/activate.rs deactivate
+  say(source, 'INFO', 'Attempting to re-activate the last generation'),
+  // the previous generation's switch-to-configuration switch
+  stderrLine('activating the configuration...')
+]
 
 /**
  * Prints floodBytes of numbered, fixed-width log lines with seq: streamed,
@@ -106,74 +194,101 @@ function flood(c) {
 
 const hang = () => pollWhile('true', HANG_LIMIT_S, 0.1)
 
-/** What a failing activation prints on the host, and its exit status. @param {RemoteContext} c */
-function failure(c) {
-  switch (c.scenario.behaviour) {
-    case 'rollback':
-    case 'rollback-exit-0':
-      return [
-        say('activate', 'ERROR', 'The activation script exited with code 1'),
-        say('activate', 'WARN', 'De-activating due to error'),
-        say('activate', 'INFO', 'Attempting to re-activate the last generation'),
-        hostLog(`rollback ${c.profile}`),
-        'exit 1'
-      ]
-    case 'dry-incompatible-init':
-      return [stderrLine(INCOMPATIBLE_INIT), 'exit 100']
-    case 'dry-pre-switch-fails':
-      return [
-        stderrLine('Pre-switch checks failed'),
-        say('activate', 'ERROR', 'The activation script exited with code 1'),
-        'exit 1'
-      ]
-    case 'activation-fails':
-      return [say('activate', 'ERROR', 'The activation script exited with code 1'), 'exit 1']
-    default:
-      return null
-  }
+/** @param {RemoteContext} c */
+export function pushScript(c) {
+  const lines = [hostLog(`push ${c.profile} ${c.path}`), ...spend(c.scenario.hostCostMs)]
+  // 'ssh-lost': the host stops accepting ssh once the closure is on it.
+  if (c.scenario.behaviour === 'ssh-lost') lines.push(...closeListener())
+  return script(lines)
 }
 
-const INCOMPATIBLE_INIT =
-  'Warning: the new NixOS configuration has an \u2018init\u2019 that is incompatible with the current configuration. ' +
-  "The new configuration won't take effect until you reboot the system."
-
 /**
- * A real activation: `switch` with magic rollback (waits for the confirmation,
- * rolls back without it) or without, or `boot`.
- * @param {RemoteContext & { mode: 'switch' | 'boot', magicRollback: boolean, confirmTimeout: number, token: string }} c
+ * `activate-rs activate` for `switch` (with or without magic rollback) and
+ * `boot` (serokell/deploy-rs src/bin/activate.rs `activate`).
+ * @param {RemoteContext & { mode: 'switch' | 'boot', magicRollback: boolean,
+ *   autoRollback: boolean, confirmTimeout: number, token: string }} c
  */
 export function activateScript(c) {
+  const canary = marker('canary', c.token)
   const lines = [
     hostLog(`${c.mode === 'boot' ? 'boot' : 'activate'} ${c.profile}`),
-    ...spend(c.scenario.hostCostMs),
+    // serokell/deploy-rs src/bin/activate.rs activate
     say('activate', 'INFO', 'Activating profile'),
+    ...setProfile(c),
+    ...spend(c.scenario.hostCostMs),
     ...extraLines(c)
   ]
   if (c.scenario.behaviour === 'hang') return script([...lines, ...hang(), 'exit 1'])
   if (c.scenario.behaviour === 'flood') lines.push(...flood(c))
-  const failed = failure(c)
-  if (failed) return script([...lines, ...failed])
+
+  const refused = refusal(c)
+  const scriptFailed =
+    refused ??
+    (c.scenario.behaviour === 'activation-fails'
+      ? // switch-to-configuration switch starts, then a step of it fails
+        {
+          lines: [
+            c.mode === 'boot' ? 'updating GRUB 2 menu...' : 'activating the configuration...'
+          ],
+          exit: 1
+        }
+      : null)
+  if (scriptFailed) {
+    return script([
+      ...lines,
+      ...scriptFailed.lines.map(stderrLine),
+      // the waiter (magic rollback) will never see a canary now
+      `: > ${marker('failed', c.token)}`,
+      // activate-rs: de-activate first (only with --auto-rollback), then report
+      ...(c.autoRollback ? [...deactivate(c, 'activate'), hostLog(`rollback ${c.profile}`)] : []),
+      // serokell/deploy-rs src/bin/activate.rs ActivateError::RunActivateExit, printed by main
+      say(
+        'activate',
+        'ERROR',
+        `The activation script resulted in a bad exit code: Some(${scriptFailed.exit})`
+      ),
+      'exit 1'
+    ])
+  }
+
+  // the activation script's own output (switch-to-configuration switch / boot)
+  lines.push(
+    stderrLine(c.mode === 'boot' ? 'updating GRUB 2 menu...' : 'activating the configuration...')
+  )
+  // serokell/deploy-rs src/bin/activate.rs activate
   lines.push(say('activate', 'INFO', 'Activation succeeded!'))
   if (c.mode === 'switch' && c.magicRollback) {
     const lost = c.scenario.behaviour === 'confirm-timeout'
     lines.push(
+      // serokell/deploy-rs src/bin/activate.rs activate
       say('activate', 'INFO', 'Magic rollback is enabled, setting up confirmation hook...'),
-      `: > ${canary(c.token)}`,
+      // 'confirm-timeout': the new configuration breaks ssh once the waiter is connected
+      ...(lost
+        ? [
+            ...pollWhile(`[ ! -e ${marker('waiter', c.token)} ]`, LISTENER_WAIT_S),
+            ...closeListener()
+          ]
+        : []),
+      // activation_confirmation: the canary file, then danger_zone
+      `: > ${canary}`,
       say('activate', 'INFO', 'Waiting for confirmation event...'),
-      // confirm-timeout: the confirmation is lost; give up after a short simulated timeout
       ...(lost
         ? [`sleep ${SIMULATED_CONFIRM_TIMEOUT_S}`]
-        : pollWhile(`[ -e ${canary(c.token)} ]`, c.confirmTimeout)),
-      `if [ -e ${canary(c.token)} ]; then`,
-      `  rm -f ${canary(c.token)}`,
+        : pollWhile(`[ -e ${canary} ]`, c.confirmTimeout)),
+      `if [ -e ${canary} ]; then`,
+      `  rm -f ${canary}`,
+      ...deactivate(c, 'activate').map(line => `  ${line}`),
+      `  ${hostLog(`rollback ${c.profile}`)}`,
+      // the previous configuration lets ssh in again
+      ...(lost ? reopenListener().map(line => `  ${line}`) : []),
+      // serokell/deploy-rs src/bin/activate.rs ActivateError::ActivationConfirmation
+      // (ActivationConfirmationError::WaitingError, DangerZoneError::TimesUp)
       '  ' +
         say(
           'activate',
           'ERROR',
           'Failed to get activation confirmation: Error waiting for confirmation event: Timeout elapsed for confirmation'
         ),
-      '  ' + say('activate', 'WARN', 'De-activating due to error'),
-      '  ' + hostLog(`rollback ${c.profile}`),
       '  exit 1',
       'fi'
     )
@@ -182,31 +297,41 @@ export function activateScript(c) {
   return script(lines)
 }
 
-/** The waiter of magic rollback: returns once the activation set up its canary. @param {{ token: string, confirmTimeout: number }} c */
+/**
+ * `activate-rs wait` (serokell/deploy-rs src/bin/activate.rs `wait`): returns
+ * at once, silently, if the canary is already there; else `danger_zone` for
+ * activationTimeout seconds (default 240).
+ * @param {{ token: string, activationTimeout: number }} c
+ */
 export function waitScript(c) {
+  const canary = marker('canary', c.token)
+  const failed = marker('failed', c.token)
   return script([
+    `: > ${marker('waiter', c.token)}`,
+    `[ -e ${canary} ] && exit 0`,
+    // serokell/deploy-rs src/bin/activate.rs danger_zone
     say('wait', 'INFO', 'Waiting for confirmation event...'),
-    ...pollWhile(`[ ! -e ${canary(c.token)} ]`, c.confirmTimeout),
-    `if [ ! -e ${canary(c.token)} ]; then`,
-    '  ' + say('wait', 'ERROR', 'Timeout elapsed while waiting for the activation'),
+    ...pollWhile(`[ ! -e ${canary} ] && [ ! -e ${failed} ]`, c.activationTimeout),
+    `if [ ! -e ${canary} ]; then`,
+    // a failed activation never creates the canary: upstream waits out activationTimeout
+    `  [ -e ${failed} ] && sleep ${SIMULATED_WAIT_TIMEOUT_S}`,
+    // serokell/deploy-rs src/bin/activate.rs WaitError::Waiting(DangerZoneError::TimesUp), printed by main
+    '  ' + say('wait', 'ERROR', 'Error waiting for activation: Timeout elapsed for confirmation'),
     '  exit 1',
     'fi',
+    // serokell/deploy-rs src/bin/activate.rs wait
     say('wait', 'INFO', 'Found canary file, done waiting!')
   ])
 }
 
-/** @param {RemoteContext & { token: string }} c */
+/** deploy's confirmation: `rm` of the canary (serokell/deploy-rs src/deploy.rs confirm_profile). @param {RemoteContext & { token: string }} c */
 export function confirmScript(c) {
-  return script([hostLog(`confirm ${c.profile}`), `rm -f ${canary(c.token)}`])
+  return script([hostLog(`confirm ${c.profile}`), `rm ${marker('canary', c.token)}`])
 }
 
-/** @param {RemoteContext} c */
+/** `activate-rs revoke`: de-activation of a profile that had succeeded (src/bin/activate.rs `revoke`). @param {RemoteContext} c */
 export function revokeScript(c) {
-  return script([
-    hostLog(`revoke ${c.profile}`),
-    say('revoke', 'INFO', 'Removing generation by ID 2'),
-    say('revoke', 'INFO', 'Attempting to re-activate the last generation')
-  ])
+  return script([hostLog(`revoke ${c.profile}`), ...deactivate(c, 'revoke')])
 }
 
 /** @param {import('./scenario.mjs').Changes} ch */
@@ -227,22 +352,22 @@ function wouldLines(ch) {
   return out
 }
 
-/** `switch-to-configuration dry-activate`: writes what it would do to stderr. @param {RemoteContext} c */
+/**
+ * `activate-rs activate --dry-activate`: runs the closure's activation script
+ * with DRY_ACTIVATE=1 (`switch-to-configuration dry-activate`, which writes to
+ * stderr) and IGNORES its exit status: activate-rs prints nothing of its own
+ * and exits 0 (serokell/deploy-rs src/bin/activate.rs `activate`).
+ * @param {RemoteContext} c
+ */
 export function dryActivateScript(c) {
   const lines = [
     hostLog(`dry-activate ${c.profile}`),
     ...spend(c.scenario.hostCostMs),
     ...extraLines(c)
   ]
-  switch (c.scenario.behaviour) {
-    case 'hang':
-      return script([...lines, ...hang(), 'exit 1'])
-    case 'dry-pre-switch-fails':
-      return script([...lines, stderrLine('Pre-switch checks failed'), 'exit 1'])
-    case 'dry-incompatible-init':
-      return script([...lines, stderrLine(INCOMPATIBLE_INIT), 'exit 100'])
-    case 'flood':
-      lines.push(...flood(c))
-  }
-  return script([...lines, ...wouldLines(c.scenario.changes).map(stderrLine)])
+  if (c.scenario.behaviour === 'hang') return script([...lines, ...hang(), 'exit 1'])
+  if (c.scenario.behaviour === 'flood') lines.push(...flood(c))
+  const refused = refusal(c)
+  if (refused) return script([...lines, ...refused.lines.map(stderrLine), 'exit 0'])
+  return script([...lines, ...wouldLines(c.scenario.changes).map(stderrLine), 'exit 0'])
 }

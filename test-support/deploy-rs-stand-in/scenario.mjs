@@ -9,8 +9,9 @@ import { readFileSync } from 'node:fs'
 /**
  * @typedef {{ stop?: string[], notStop?: string[], restartSystemd?: boolean,
  *   reload?: string[], restart?: string[], start?: string[] }} Changes
- * @typedef {{ behaviour: string, hostCostMs: number, floodBytes: number,
- *   floodStream: 'stdout' | 'stderr' | 'both', changes: Changes,
+ * @typedef {'master' | '2023' | '2022'} DeployRsVersion
+ * @typedef {{ behaviour: string, deployRsVersion: DeployRsVersion, hostCostMs: number,
+ *   floodBytes: number, floodStream: 'stdout' | 'stderr' | 'both', changes: Changes,
  *   extraLines: string[] }} NodeScenario
  */
 
@@ -18,19 +19,23 @@ export const BEHAVIOURS = [
   'ok',
   'build-fails',
   'activation-fails',
-  'rollback',
-  'rollback-exit-0',
+  'ssh-lost',
   'confirm-timeout',
   'hang',
   'killed',
   'dry-pre-switch-fails',
   'dry-incompatible-init',
+  'dry-not-nixos',
+  'dry-lock-busy',
   'flood'
 ]
+
+export const DEPLOY_RS_VERSIONS = ['master', '2023', '2022']
 
 /** @type {NodeScenario} */
 const DEFAULT_NODE = {
   behaviour: 'ok',
+  deployRsVersion: 'master',
   hostCostMs: 0,
   floodBytes: 1024 * 1024,
   floodStream: 'both',
@@ -48,6 +53,9 @@ export function loadScenario() {
     const found = { ...DEFAULT_NODE, ...(Object.hasOwn(nodes, node) ? nodes[node] : {}) }
     if (!BEHAVIOURS.includes(found.behaviour)) {
       throw new Error(`scenario: unknown behaviour ${found.behaviour} for node ${node}`)
+    }
+    if (!DEPLOY_RS_VERSIONS.includes(found.deployRsVersion)) {
+      throw new Error(`scenario: unknown deployRsVersion ${found.deployRsVersion} for node ${node}`)
     }
     return found
   }

@@ -12,6 +12,9 @@ export interface FlakeNode {
   /** null leaves sshUser out of the flake */
   sshUser: string | null
   profiles: string[]
+  /** deploy-rs node settings; undefined leaves them out (deploy-rs's defaults) */
+  autoRollback?: boolean
+  magicRollback?: boolean
 }
 
 /** A Nix double-quoted string literal. */
@@ -44,6 +47,9 @@ export function renderFlake(nodes: FlakeNode[]): string {
     lines.push(`        hostname = ${nixString(node.hostname)};`)
     if (node.sshUser !== null) lines.push(`        sshUser = ${nixString(node.sshUser)};`)
     lines.push(`        sshOpts = [ "-p" ${nixString(String(node.port))} ];`)
+    if (node.autoRollback !== undefined) lines.push(`        autoRollback = ${node.autoRollback};`)
+    if (node.magicRollback !== undefined)
+      lines.push(`        magicRollback = ${node.magicRollback};`)
     lines.push('        profilesOrder = [ ' + node.profiles.map(nixString).join(' ') + ' ];')
     lines.push('        profiles = {')
     for (const profile of node.profiles) {

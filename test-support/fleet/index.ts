@@ -25,6 +25,7 @@ import { resolveLoginUser, type LoginUser } from './login-user.js'
 import { defaultBasePort, PortPicker } from './ports.js'
 import { scenarioNode, setNodeBehaviour, writeScenario } from './scenario.js'
 import { startSshdHost, type SshdHost } from './sshd-host.js'
+import { watchListenerRequests } from './listener-switch.js'
 import type {
   Fleet,
   FleetHost,
@@ -111,9 +112,19 @@ async function startHost(
       authorizedKeysPath,
       allowUsers
     })
+    const host: FleetHost = {
+      ...base,
+      port: sshd.port,
+      hostKeyLine: sshd.hostKeyLine,
+      pid: sshd.pid
+    }
+    const listenerSwitch = watchListenerRequests(stateDir, sshd, pid => (host.pid = pid))
     return {
-      host: { ...base, port: sshd.port, hostKeyLine: sshd.hostKeyLine, pid: sshd.pid },
-      stop: () => sshd.stop()
+      host,
+      stop: () => {
+        listenerSwitch.close()
+        return sshd.stop()
+      }
     }
   }
   if (kind === 'blackhole') {
@@ -235,7 +246,9 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
           hostname: hosts[i]!.address,
           port: hosts[i]!.port,
           sshUser: spec.sshUser === undefined ? user.name : spec.sshUser,
-          profiles: spec.profiles ?? ['system']
+          profiles: spec.profiles ?? ['system'],
+          autoRollback: spec.autoRollback,
+          magicRollback: spec.magicRollback
         }))
       )
     )

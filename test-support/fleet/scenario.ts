@@ -10,6 +10,7 @@ export const DEFAULT_FLOOD_BYTES = 1024 * 1024
 export function scenarioNode(spec: FleetNodeSpec): ScenarioNode {
   return {
     behaviour: spec.behaviour ?? 'ok',
+    deployRsVersion: spec.deployRsVersion ?? 'master',
     hostCostMs: spec.hostCostMs ?? 0,
     floodBytes: spec.floodBytes ?? DEFAULT_FLOOD_BYTES,
     floodStream: spec.floodStream ?? 'both',

@@ -30,6 +30,10 @@ export interface SshdHost {
   port: number
   pid: number
   hostKeyLine: string
+  /** Stops listening (new connections are refused); open sessions go on. */
+  closeListener(): Promise<void>
+  /** Listens again on the same address, port and host key; resolves to the new sshd's pid. */
+  reopenListener(): Promise<number | null>
   stop(): Promise<void>
 }
 
@@ -105,11 +109,23 @@ export async function startSshdHost(o: SshdHostOptions): Promise<SshdHost> {
       break
     }
     if (child.pid === undefined) throw new Error('sshd has no pid')
+    let listener = child
     return {
       port,
       pid: child.pid,
       hostKeyLine: knownHostsLine(o.address, port, hostKey.publicKey),
-      stop: () => stopChild(child)
+      // sshd's per-connection children call setsid(): sessions outlive the listener
+      closeListener: () => stopChild(listener),
+      reopenListener: async () => {
+        if (listener.exitCode === null && listener.signalCode === null) return listener.pid ?? null
+        listener = spawnSshd(configPath, logPath)
+        const again = listener
+        await waitForTcp(o.address, port, START_TIMEOUT_MS, () =>
+          again.exitCode !== null ? `sshd exited (${again.exitCode})` : null
+        )
+        return again.pid ?? null
+      },
+      stop: () => stopChild(listener)
     }
   }
   throw new Error(`sshd on ${o.address} did not start: ${lastError}`)

@@ -5,33 +5,52 @@
  * (test-support/deploy-rs-stand-in/scenario.mjs reads the same shape).
  */
 
-/** What the deploy-rs stand-in does when it deploys a node. */
+/**
+ * What happens on a node's host when the stand-in deploys it. The lines each
+ * prints are upstream's (see test-support/deploy-rs-stand-in and README.md).
+ */
 export type Behaviour =
   /** deploys / dry-activates fine */
   | 'ok'
   /** `Failed to build profile on node N: N`, exit 1, nothing pushed */
   | 'build-fails'
-  /** activation fails: `Failed to deploy profile to node N: ...`, exit 1; earlier
-   *  succeeded profiles are revoked unless `--rollback-succeeded false` */
+  /** the activation script exits 1. With the profile's autoRollback (default) activate-rs
+   *  de-activates (`De-activating due to error` ...) and the host is back on the previous
+   *  generation; with `autoRollback: false` it stays on the failed one. Either way deploy
+   *  ends with `Deployment to node N failed, rolled back to previous generation` unless
+   *  `--auto-rollback false` / `--rollback-succeeded false` (then `Failed to deploy profile to node N: ...`) */
   | 'activation-fails'
-  /** magic rollback: `Deployment to node N failed, rolled back to previous generation`, exit 1 */
-  | 'rollback'
-  /** old deploy-rs: prints the rollback line but exits 0 */
-  | 'rollback-exit-0'
-  /** `Failed to get activation confirmation: Error waiting for confirmation event: Timeout elapsed for confirmation`, exit 1 */
+  /** the host's sshd stops accepting connections right after the push: the activation's
+   *  ssh fails with ssh's own `connect to host ... Connection refused`, Some(255) */
+  | 'ssh-lost'
+  /** magic rollback: the new configuration shuts ssh out once the waiter is connected, so the
+   *  confirmation is refused; the host de-activates after a short simulated confirmTimeout
+   *  (and lets ssh in again); deploy panics (upstream #287), exit 101 */
   | 'confirm-timeout'
   /** hangs during activation with a live `ssh` child running a bounded sleep on the host */
   | 'hang'
   /** the stand-in SIGKILLs itself right after `Activating profile ...` */
   | 'killed'
-  /** dry run: the host prints `Pre-switch checks failed`; deploy still says `Completed dry-activate!`, exit 0.
-   *  A real (non-dry) activation fails like 'activation-fails'. */
+  /** switch-to-configuration refuses: `Pre-switch check 'switchInhibitors' failed`,
+   *  `Pre-switch checks failed`. Dry run: still `Completed dry-activate!`, exit 0; a real
+   *  activation fails like 'activation-fails' with these lines */
   | 'dry-pre-switch-fails'
-  /** dry run: the host prints the incompatible `init` warning; still exit 0.
-   *  A real activation fails like 'activation-fails'. */
+  /** the three-line incompatible `init` warning (exit 100 on the host); dry run exit 0 */
   | 'dry-incompatible-init'
+  /** `This is not a NixOS installation!`; dry run exit 0 */
+  | 'dry-not-nixos'
+  /** `Could not acquire lock`; dry run exit 0 */
+  | 'dry-lock-busy'
   /** the host prints `floodBytes` of log lines during activation, then succeeds */
   | 'flood'
+
+/**
+ * Which deploy-rs release the stand-in plays (src/cli.rs run_deploy's wording):
+ * `master` (d5eff7f, default): `Deployment to node N failed, rolled back to previous generation`;
+ * `2023` (releases 2022-11 to 2024-06): `Deployment failed, rolled back to previous generation`;
+ * `2022` (before 2022-11): no final line, exit 0 after a failed activation.
+ */
+export type DeployRsVersion = 'master' | '2023' | '2022'
 
 /** What `switch-to-configuration dry-activate` reports for a node. */
 export interface DryActivateChanges {
@@ -51,6 +70,12 @@ export interface FleetNodeSpec {
   /** sshd (default): a real sshd; blackhole: accepts TCP and never speaks; down: nothing listens */
   kind?: HostKind
   behaviour?: Behaviour
+  /** the deploy-rs release the stand-in plays for this node (default master) */
+  deployRsVersion?: DeployRsVersion
+  /** `autoRollback` of the node in the flake (left out when undefined: deploy-rs's default, true) */
+  autoRollback?: boolean
+  /** `magicRollback` of the node in the flake (left out when undefined: true) */
+  magicRollback?: boolean
   /** profiles of the node, deployed in this order; default ['system'] */
   profiles?: string[]
   /** time spent on the host (a `sleep` in the remote command) per push and per activation */
@@ -87,7 +112,7 @@ export interface FleetHost {
   hostKeyLine: string | null
   /** the host's state dir, FLEET_HOST_DIR of its remote commands (log, canaries) */
   stateDir: string
-  /** pid of the host's sshd, null unless kind is sshd */
+  /** pid of the host's sshd listener (a new one after a host reopened it), null unless kind is sshd */
   pid: number | null
 }
 
@@ -151,6 +176,7 @@ export interface ScenarioFile {
 
 export interface ScenarioNode {
   behaviour: Behaviour
+  deployRsVersion: DeployRsVersion
   hostCostMs: number
   floodBytes: number
   floodStream: 'stdout' | 'stderr' | 'both'

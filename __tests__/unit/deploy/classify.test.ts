@@ -31,6 +31,7 @@ function classify(lines: string[], overrides: Partial<Omit<ClassifyInput, 'parse
     timedOut: false,
     cancelled: false,
     node: 'web',
+    profiles: ['system'],
     ...overrides
   })
 }
@@ -45,7 +46,8 @@ describe('classifyRun', () => {
       dryRun: false,
       timedOut: false,
       cancelled: false,
-      node: 'web'
+      node: 'web',
+      profiles: ['system']
     }
     expect(classifyRun({ ...input, parser: parser.summary() })).toEqual(
       classifyRun({ ...input, parser })
@@ -63,7 +65,10 @@ describe('classifyRun', () => {
 
   it('a dry run that succeeded reports its changes, empty when nothing would change', () => {
     expect(
-      classify([...PUSH, deploy('INFO', 'Completed dry-activate!')], { exitCode: 0, dryRun: true })
+      classify(
+        [...PUSH, 'would activate the configuration...', deploy('INFO', 'Completed dry-activate!')],
+        { exitCode: 0, dryRun: true }
+      )
     ).toEqual({
       status: 'dry-run',
       stage: null,
@@ -139,7 +144,7 @@ describe('classifyRun', () => {
     })
   })
 
-  it('rolled back with exit 0 from the deploy-rs message alone', () => {
+  it("deploy-rs's rolled-back message alone is a failure, not a rollback (even with exit 0)", () => {
     const outcome = classify(
       [
         ...ACTIVATE,
@@ -147,8 +152,10 @@ describe('classifyRun', () => {
       ],
       { exitCode: 0 }
     )
-    expect(outcome).toMatchObject({ status: 'rolled-back', stage: 'activate' })
-    expect(outcome.error).toBe('Deployment to node web failed, rolled back to previous generation')
+    expect(outcome).toMatchObject({ status: 'failed', stage: 'activate' })
+    expect(outcome.error).toBe(
+      'Deployment to node web failed, rolled back to previous generation (deploy-rs still exited 0)'
+    )
   })
 
   it('a rollback that failed leaves the node failed', () => {
@@ -243,7 +250,7 @@ describe('classifyRun', () => {
     expect(outcome).toMatchObject({ status: 'unreachable', stage: 'build' })
   })
 
-  it('an ssh failure during activation is not unreachable', () => {
+  it("ssh refusing the connection at activation is unreachable, with ssh's reason", () => {
     const outcome = classify([
       ...ACTIVATE,
       'ssh: connect to host 10.0.0.5 port 22: Connection refused',
@@ -252,8 +259,18 @@ describe('classifyRun', () => {
         'Failed to deploy profile to node web: Activating over SSH resulted in a bad exit code: Some(255)'
       )
     ])
+    expect(outcome).toMatchObject({ status: 'unreachable', stage: 'activate' })
+    expect(outcome.error).toContain('ssh: connect to host 10.0.0.5 port 22: Connection refused')
+  })
+
+  it('an ssh failure after the host already answered in the activation stays failed', () => {
+    const outcome = classify([
+      ...ACTIVATE,
+      activate('INFO', 'Activating profile'),
+      'ssh: connect to host 10.0.0.5 port 22: Connection refused',
+      deploy('ERROR', 'Waiting over SSH resulted in a bad exit code: Some(255)')
+    ])
     expect(outcome).toMatchObject({ status: 'failed', stage: 'activate' })
-    expect(outcome.error).toContain('Connection refused')
   })
 
   it('old messages without node names still give the stage', () => {

@@ -138,13 +138,15 @@ describe('DeployLogParser messages', () => {
     )
   })
 
-  it('records deploy-rs rollback messages with the node, preferring them to remote evidence', () => {
-    const summary = parse([
-      activate('WARN', 'De-activating due to error'),
-      deploy('ERROR', 'Deployment to node web failed, rolled back to previous generation')
-    ]).summary()
-    expect(summary.rollback).toMatchObject({ source: 'deploy', node: 'web' })
+  it.each([
+    'Deployment to node web failed, rolled back to previous generation',
+    'Deployment failed, rolled back to previous generation'
+  ])("keeps deploy-rs's final '%s' apart: a failure marker, no rollback evidence", message => {
+    const summary = parse([deploy('ERROR', message)]).summary()
+    expect(summary.rollbackClaim).toBe(message)
+    expect(summary.rollback).toBeNull()
     expect(summary.deployErrors).toEqual([])
+    expect(summary.errorAfterLastSuccess).toBe(true)
   })
 
   it('records revoke lines and activate-rs de-activation as rollback evidence', () => {
@@ -247,14 +249,14 @@ describe('DeployLogParser dry activation', () => {
     expect(parse([text]).summary().dryFailure).toBe(expected)
   })
 
-  it('joins the wrapped init warning into one sentence', () => {
+  it('joins the init warning printed over three lines', () => {
     const summary = parse([
       'Warning: the new NixOS configuration has an ‘init’ that is',
       'incompatible with the current configuration.  The new configuration',
       "won't take effect until you reboot the system."
     ]).summary()
     expect(summary.dryFailure).toBe(
-      'Warning: the new NixOS configuration has an ‘init’ that is incompatible with the current configuration.'
+      "Warning: the new NixOS configuration has an ‘init’ that is incompatible with the current configuration. The new configuration won't take effect until you reboot the system."
     )
   })
 

@@ -84,7 +84,7 @@ describe('renderChanges', () => {
         '### What would change (1 of 4 nodes)',
         '- **a** would:\n  - restart `a.service`',
         'No unit changes: **b**.',
-        'The dry activation reported no list of units: **c**.',
+        'What would change is unknown (the dry activation printed no list of units): **c**.',
         'No list of changes, because the dry run did not succeed: **d** (📡 unreachable at keyscan).'
       ].join('\n\n')
     )
