@@ -11,6 +11,7 @@ import type { NodeReport, RunContext } from './model.js'
 import { isSuccess } from './model.js'
 import { PlanError } from './plan/inventory.js'
 import { makePlan, type Plan } from './plan/plan.js'
+import { formatBytes } from './report/format.js'
 import { deploymentHooks, publishReport, type ReportInput } from './report/publish.js'
 import { readRunEnvironment, resolveDryRun } from './run-environment.js'
 import { prepareSsh } from './ssh/prepare.js'
@@ -178,7 +179,17 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     echo: line => process.stdout.write(`${line}\n`)
   })
   context.cancelled = cancelled.aborted
+  for (const report of outcome.reports) warnIfLogFileFailed(report)
   return outcome
+}
+
+/** One warning per node whose log file could not be written: its log group is incomplete. */
+function warnIfLogFileFailed(report: NodeReport): void {
+  const issue = report.logFileIssue
+  if (issue?.kind !== 'failed') return
+  core.warning(
+    `The log file of node ${report.result.node} could not be written (${issue.error}): its deploy went on and its result is unaffected, but its log group at the end of this step holds only the first ${formatBytes(issue.keptBytes)}.`
+  )
 }
 
 function cancelledBeforeStart(
