@@ -122,6 +122,15 @@ async function deployNode(
   const { node } = job
   const started = Date.now()
   await options.onStart?.(node)
+  // The job may have been cancelled while the start hook waited on the GitHub API.
+  if (options.abortSignal.aborted) {
+    return notStarted(
+      node,
+      options.dryRun,
+      'cancelled',
+      'the job was cancelled before this node started'
+    )
+  }
   const logFile = join(options.logsDir, logFileName(index, node.name))
   const logWriter = openLogFile(logFile, { capBytes: options.logFileCapBytes })
   const parser = new DeployLogParser({ tailLines: options.tailLines })

@@ -22,6 +22,8 @@ export async function prepareSsh(
     keyscan: Keyscan
     mask: (secret: string) => void
     log: (message: string) => void
+    /** Job cancelled: key scans are stopped. */
+    abortSignal?: AbortSignal
   }
 ): Promise<SshSetup> {
   const workspace = await createWorkspace(
@@ -37,7 +39,8 @@ export async function prepareSsh(
       scan: settings.sshKeyscan,
       keyscan: tools.keyscan,
       timeoutSeconds: settings.keyscanTimeoutSeconds,
-      log: tools.log
+      log: tools.log,
+      abortSignal: tools.abortSignal
     }
   )
   await writeKnownHosts(workspace, hostKeys.knownHosts)
