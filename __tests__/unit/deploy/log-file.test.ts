@@ -1,6 +1,6 @@
 /** A node's log file: write failures never escape, the size cap keeps the head, names never collide. */
-import { describe, expect, it } from '@jest/globals'
-import { mkdir, mkdtemp, readFile } from 'node:fs/promises'
+import { afterAll, describe, expect, it } from '@jest/globals'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -28,7 +28,13 @@ function failingStream(okWrites: number): { stream: Writable; written: () => str
   return { stream, written: () => Buffer.concat(chunks).toString('utf8') }
 }
 
-const tempDir = (): Promise<string> => mkdtemp(join(tmpdir(), 'log-file-test-'))
+const made: string[] = []
+const tempDir = async (): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), 'log-file-test-'))
+  made.push(dir)
+  return dir
+}
+afterAll(() => Promise.all(made.map(dir => rm(dir, { recursive: true, force: true }))))
 
 describe('NodeLogFile', () => {
   it('survives a failing write: no error escapes, a waiting writer is resumed, close says why', async () => {

@@ -2,8 +2,8 @@
  * The runner on cancellation: a short TERM→KILL grace of its own, a bounded
  * wait for output after the KILL, and no node started once the job is cancelled.
  */
-import { describe, expect, it } from '@jest/globals'
-import { mkdtemp } from 'node:fs/promises'
+import { afterAll, describe, expect, it } from '@jest/globals'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -66,13 +66,21 @@ function planned(name: string): PlannedNode {
 const jobs = (...names: string[]): DeployJob[] =>
   names.map(name => ({ node: planned(name), argv: ['deploy', name] }))
 
+const made: string[] = []
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'runner-cancel-test-'))
+  made.push(dir)
+  return dir
+}
+afterAll(() => Promise.all(made.map(dir => rm(dir, { recursive: true, force: true }))))
+
 async function options(overrides: Partial<RunnerOptions>): Promise<RunnerOptions> {
   return {
     parallel: 1,
     failFast: false,
     hostTimeoutMs: 600_000,
     dryRun: false,
-    logsDir: await mkdtemp(join(tmpdir(), 'runner-cancel-test-')),
+    logsDir: await tempDir(),
     env: {},
     launch: stubbornLauncher('ignoresTerm').launch,
     abortSignal: new AbortController().signal,

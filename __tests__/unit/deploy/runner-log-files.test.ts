@@ -3,8 +3,8 @@
  * sanitise alike, a file that cannot be written or is over its cap never
  * changes a result, and the parser and live echo still see every line.
  */
-import { describe, expect, it } from '@jest/globals'
-import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises'
+import { afterAll, describe, expect, it } from '@jest/globals'
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -56,13 +56,21 @@ function planned(name: string): PlannedNode {
 const jobs = (...names: string[]): DeployJob[] =>
   names.map(name => ({ node: planned(name), argv: ['deploy', name] }))
 
+const made: string[] = []
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'runner-logs-test-'))
+  made.push(dir)
+  return dir
+}
+afterAll(() => Promise.all(made.map(dir => rm(dir, { recursive: true, force: true }))))
+
 async function options(overrides: Partial<RunnerOptions> = {}): Promise<RunnerOptions> {
   return {
     parallel: 4,
     failFast: false,
     hostTimeoutMs: 10_000,
     dryRun: false,
-    logsDir: await mkdtemp(join(tmpdir(), 'runner-logs-test-')),
+    logsDir: await tempDir(),
     env: {},
     launch: printingLauncher(),
     abortSignal: new AbortController().signal,
