@@ -6,11 +6,13 @@ import { deployNodes } from './deploy/deploy-nodes.js'
 import { chooseDeployRs, DeployRsError, type DeployRsChoice } from './deploy/deploy-rs.js'
 import { launchProcess, type Launcher } from './deploy/launcher.js'
 import { notStarted } from './deploy/runner.js'
+import { Cancellation, LOCAL_OUTPUT_EXTRA_MS } from './cancellation.js'
 import { InputError, maskSecret, readSettings, type Settings } from './inputs.js'
 import type { NodeReport, RunContext } from './model.js'
 import { isSuccess } from './model.js'
 import { PlanError } from './plan/inventory.js'
 import { makePlan, type Plan } from './plan/plan.js'
+import { formatBytes } from './report/format.js'
 import { deploymentHooks, publishReport, type ReportInput } from './report/publish.js'
 import { readRunEnvironment, resolveDryRun } from './run-environment.js'
 import { prepareSsh } from './ssh/prepare.js'
@@ -39,18 +41,38 @@ export function defaultTools(): Tools {
 /** What a run produced, handed to the report whatever happened. */
 export type RunOutcome = ReportInput
 
+/** How a run ended, for the entry point. */
+export interface RunEnd {
+  /** The job was cancelled: the step must exit now, leaving behind work it gave up on. */
+  cancelled: boolean
+}
+
 /** The main step: plan → ssh workspace → deploy → report. Fails the step when any node failed. */
-export async function run(tools: Tools = defaultTools()): Promise<void> {
-  const cancel = new AbortController()
+export async function run(
+  tools: Tools = defaultTools(),
+  cancellation: Cancellation = new Cancellation()
+): Promise<RunEnd> {
   const onSignal = (signal: NodeJS.Signals): void => {
-    core.warning(`Received ${signal}: stopping every node and writing the report.`)
-    cancel.abort()
+    core.warning(
+      cancellation.cancelled
+        ? `Received ${signal} again: giving up on what still waits and finishing the report.`
+        : `Received ${signal}: stopping every node and writing the report.`
+    )
+    cancellation.cancel()
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
-    const outcome = await deploy(tools, cancel.signal)
-    await publishReport(outcome)
+    const outcome = await deploy(tools, cancellation)
+    // After a cancel, what waits on GitHub is bounded: the runner kills the step soon.
+    await publishReport(outcome, (what, step) =>
+      cancellation.bounded(
+        what,
+        step,
+        core.warning,
+        what === 'log groups' ? LOCAL_OUTPUT_EXTRA_MS : 0
+      )
+    )
     const failed = outcome.reports.filter(report => !isSuccess(report.result.status))
     if (outcome.context.runError) {
       core.setFailed(outcome.context.runError)
@@ -71,9 +93,11 @@ export async function run(tools: Tools = defaultTools()): Promise<void> {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
+  return { cancelled: cancellation.cancelled }
 }
 
-async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome> {
+async function deploy(tools: Tools, cancellation: Cancellation): Promise<RunOutcome> {
+  const cancelled = cancellation.signal
   const environment = readRunEnvironment()
   const context: RunContext = {
     flake: core.getInput('flake').trim() || '.',
@@ -108,9 +132,11 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     untrusted.info(
       `Planning ${context.dryRun ? 'a dry run' : 'a deploy'} of flake ${settings.flake} (event ${environment.eventName || 'unknown'})`
     )
-    plan = await makePlan(settings, context.dryRun, tools.nix)
+    plan = await makePlan(settings, context.dryRun, tools.nix, cancelled)
   } catch (error) {
-    context.runError = expectedMessage(error)
+    // A nix eval stopped by the cancel failed because of it: the run was cancelled, not broken.
+    if (cancelled.aborted) context.cancelled = true
+    else context.runError = expectedMessage(error)
     return outcome
   }
   outcome.hosts = plan.nodes.map(node => node.name)
@@ -124,12 +150,13 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
   // Settled before keys, scans and checks: a command that cannot run fails the run at once.
   let deployRs: DeployRsChoice
   try {
-    deployRs = await chooseDeployRs(settings.deployRs, plan.flake, tools.nix)
+    deployRs = await chooseDeployRs(settings.deployRs, plan.flake, tools.nix, undefined, cancelled)
   } catch (error) {
     context.runError = expectedMessage(error)
     outcome.reports = skipAll('skipped', `not started: ${context.runError}`)
     return outcome
   }
+  if (cancelled.aborted) return cancelledBeforeStart(outcome, skipAll)
   const deployRsLine = `deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`
   // A warning's text is the data of its own command: the runner acts on nothing inside it.
   if (deployRs.unpinned) core.warning(deployRsLine)
@@ -155,11 +182,13 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
       keyscan: tools.keyscan,
       mask: maskSecret,
       log: message => untrusted.info(message),
-      warn: core.warning
+      warn: core.warning,
+      abortSignal: cancelled
     })
   } catch (error) {
     stopCheck.abort()
     await checking
+    if (cancelled.aborted) return cancelledBeforeStart(outcome, skipAll)
     context.runError = expectedMessage(error)
     outcome.reports = skipAll('skipped', `not started: ${context.runError}`)
     return outcome
@@ -180,12 +209,35 @@ async function deploy(tools: Tools, cancelled: AbortSignal): Promise<RunOutcome>
     deployRs: deployRs.argv,
     launch: tools.launch,
     cancelled,
-    hooks: deploymentHooks(settings, environment, plan.dryRun),
+    hooks: boundedHooks(deploymentHooks(settings, environment, plan.dryRun), cancellation),
     echo: line => live.line(line)
   })
   live.flush()
   context.cancelled = cancelled.aborted
+  for (const report of outcome.reports) warnIfLogFileFailed(report)
   return outcome
+}
+
+/** One warning per node whose log file could not be written: its log group is incomplete. */
+function warnIfLogFileFailed(report: NodeReport): void {
+  const issue = report.logFileIssue
+  if (issue?.kind !== 'failed') return
+  core.warning(
+    `The log file of node ${report.result.node} could not be written (${issue.error}): its deploy went on and its result is unaffected, but its log group at the end of this step holds only the first ${formatBytes(issue.keptBytes)}.`
+  )
+}
+
+/** Deployment hooks that, once the job is cancelled, wait on GitHub no longer than the report may. */
+function boundedHooks(
+  hooks: ReturnType<typeof deploymentHooks>,
+  cancellation: Cancellation
+): ReturnType<typeof deploymentHooks> {
+  if (!hooks) return null
+  return {
+    onStart: node => cancellation.bounded('deployments', () => hooks.onStart(node), core.warning),
+    onFinish: report =>
+      cancellation.bounded('deployments', () => hooks.onFinish(report), core.warning)
+  }
 }
 
 function cancelledBeforeStart(

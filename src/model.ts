@@ -55,7 +55,14 @@ export interface NodeReport {
   logTail: string[]
   /** How many bytes the node's deploy-rs printed in all. */
   logBytes: number
+  /** What the log file lacks, when it does not hold the whole log (the result is unaffected). */
+  logFileIssue?: LogFileIssue | null
 }
+
+/** Why a node's log file is incomplete: it reached its size cap, or writing it failed. */
+export type LogFileIssue =
+  | { kind: 'capped'; capBytes: number; cutBytes: number }
+  | { kind: 'failed'; error: string; keptBytes: number }
 
 /** What the report says about the run as a whole. */
 export interface RunContext {

@@ -37,14 +37,18 @@ export interface FlakeCheckResult {
 /** The nix calls the action makes, each once per run. */
 export interface Nix {
   /** `nix eval --json FLAKE#deploy --apply ...`: the raw JSON of every node. */
-  evalDeployNodes(flake: string, nixArgs: readonly string[]): Promise<unknown>
+  evalDeployNodes(
+    flake: string,
+    nixArgs: readonly string[],
+    abortSignal?: AbortSignal
+  ): Promise<unknown>
   flakeCheck(
     flake: string,
     nixArgs: readonly string[],
     abortSignal?: AbortSignal
   ): Promise<FlakeCheckResult>
   /** True when the flake's lock file has a root input named deploy-rs. */
-  hasDeployRsInput(flake: string): Promise<boolean>
+  hasDeployRsInput(flake: string, abortSignal?: AbortSignal): Promise<boolean>
 }
 
 const EVAL_TIMEOUT_MS = 10 * 60_000
@@ -53,7 +57,7 @@ const METADATA_TIMEOUT_MS = 2 * 60_000
 
 export function createNix(run: RunCommand = runCommand, nixProgram = 'nix'): Nix {
   return {
-    async evalDeployNodes(flake, nixArgs) {
+    async evalDeployNodes(flake, nixArgs, abortSignal) {
       const argv = [
         nixProgram,
         ...NIX_FEATURES,
@@ -64,7 +68,7 @@ export function createNix(run: RunCommand = runCommand, nixProgram = 'nix'): Nix
         INVENTORY_EXPRESSION,
         ...nixArgs
       ]
-      const result = await run(argv, { timeoutMs: EVAL_TIMEOUT_MS })
+      const result = await run(argv, { timeoutMs: EVAL_TIMEOUT_MS, abortSignal })
       if (result.code !== 0) {
         const tail = lastLines(result.stderr, 30)
         const detail = tail.filter(line => /error/i.test(line)).at(-1) ?? tail.at(-1) ?? ''
@@ -95,9 +99,9 @@ export function createNix(run: RunCommand = runCommand, nixProgram = 'nix'): Nix
       }
     },
 
-    async hasDeployRsInput(flake) {
+    async hasDeployRsInput(flake, abortSignal) {
       const argv = [nixProgram, ...NIX_FEATURES, 'flake', 'metadata', '--json', flake]
-      const result = await run(argv, { timeoutMs: METADATA_TIMEOUT_MS })
+      const result = await run(argv, { timeoutMs: METADATA_TIMEOUT_MS, abortSignal })
       if (result.code !== 0) return false
       try {
         const metadata = JSON.parse(result.stdout) as {

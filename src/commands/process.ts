@@ -30,6 +30,8 @@ export type RunCommand = (
 ) => Promise<CommandResult>
 
 const KILL_GRACE_MS = 2_000
+/** After the SIGKILL on abort, how long output may still flow (a process that left the group). */
+const ABORT_DRAIN_MS = 1_000
 
 /**
  * Starts the command in its own process group with stdin closed (so nothing
@@ -57,19 +59,31 @@ export const runCommand: RunCommand = (argv, options) =>
       killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS)
     }, options.timeoutMs)
 
+    // On abort the caller gets its result within a bounded time, whatever the command does.
+    let giveUp: NodeJS.Timeout | undefined
     const onAbort = (): void => {
       killGroup(child.pid, 'SIGTERM')
       killTimer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS)
+      giveUp ??= setTimeout(() => {
+        child.stdout.destroy()
+        child.stderr.destroy()
+        finish(child.exitCode, child.signalCode)
+      }, KILL_GRACE_MS + ABORT_DRAIN_MS)
     }
     options.abortSignal?.addEventListener('abort', onAbort, { once: true })
+    if (options.abortSignal?.aborted) onAbort()
 
     let startError: NodeJS.ErrnoException | null = null
     child.on('error', error => {
       startError = error as NodeJS.ErrnoException
     })
-    child.on('close', (code, signal) => {
+    let finished = false
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (finished) return
+      finished = true
       clearTimeout(timer)
       if (killTimer) clearTimeout(killTimer)
+      if (giveUp) clearTimeout(giveUp)
       options.abortSignal?.removeEventListener('abort', onAbort)
       resolve({
         code,
@@ -79,7 +93,8 @@ export const runCommand: RunCommand = (argv, options) =>
         timedOut,
         startError
       })
-    })
+    }
+    child.on('close', finish)
   })
 
 /** Sends a signal to a whole process group, ignoring groups that are gone. */

@@ -7,14 +7,19 @@ export interface KeyscanResult {
   problem: string | null
 }
 
-/** One ssh-keyscan call for one host. */
-export type Keyscan = (host: string, port: number, timeoutSeconds: number) => Promise<KeyscanResult>
+/** One ssh-keyscan call for one host; stopped when `abortSignal` is aborted (job cancelled). */
+export type Keyscan = (
+  host: string,
+  port: number,
+  timeoutSeconds: number,
+  abortSignal?: AbortSignal
+) => Promise<KeyscanResult>
 
 export function createKeyscan(run: RunCommand = runCommand): Keyscan {
-  return async (host, port, timeoutSeconds) => {
+  return async (host, port, timeoutSeconds, abortSignal) => {
     // -T bounds each read; the outer timeout is a backstop should ssh-keyscan itself stall.
     const argv = ['ssh-keyscan', '-T', String(timeoutSeconds), '-p', String(port), '--', host]
-    const result = await run(argv, { timeoutMs: (timeoutSeconds + 5) * 1000 })
+    const result = await run(argv, { timeoutMs: (timeoutSeconds + 5) * 1000, abortSignal })
     const lines = result.stdout
       .split('\n')
       .map(line => line.trim())

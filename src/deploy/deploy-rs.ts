@@ -29,7 +29,8 @@ export async function chooseDeployRs(
   configured: readonly string[] | null,
   flake: string,
   nix: Nix,
-  findOnPath: (program: string) => string | null = findExecutable
+  findOnPath: (program: string) => string | null = findExecutable,
+  abortSignal?: AbortSignal
 ): Promise<DeployRsChoice> {
   if (configured) {
     // Checked once here, so a typo gives one clear error instead of a failure per node.
@@ -47,7 +48,7 @@ export async function chooseDeployRs(
   }
   const onPath = findOnPath('deploy')
   if (onPath) return { argv: ['deploy'], reason: `deploy on PATH (${onPath})`, unpinned: false }
-  if (await nix.hasDeployRsInput(flake)) {
+  if (await nix.hasDeployRsInput(flake, abortSignal)) {
     return {
       argv: ['nix', ...NIX_FEATURES, 'run', '--inputs-from', flake, 'deploy-rs', '--'],
       reason: "the flake's own deploy-rs input, pinned by its lock file",

@@ -1,4 +1,3 @@
-import { createWriteStream, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import type { NodeReport, NodeResult, NodeStatus, Stage } from '../model.js'
@@ -6,7 +5,7 @@ import type { PlannedNode } from '../plan/targets.js'
 import { classifyRun } from './classify.js'
 import type { Launcher } from './launcher.js'
 import { LineSplitter } from './line-splitter.js'
-import { BufferedLogFile } from './log-file.js'
+import { logFileName, openLogFile, type NodeLogFile } from './log-file.js'
 import { DeployLogParser } from './log-parser.js'
 
 /** One deploy-rs call to make. */
@@ -30,14 +29,25 @@ export interface RunnerOptions {
   /** Called when a node starts and when it has a result (deployments). Errors are the hook's to handle. */
   onStart?: (node: PlannedNode) => Promise<void>
   onFinish?: (report: NodeReport) => Promise<void>
-  /** Time between SIGTERM and SIGKILL of a node's process group. */
+  /** Time between SIGTERM and SIGKILL of a node's process group after host-timeout. */
   killGraceMs?: number
+  /**
+   * The same on cancellation, shorter: the runner allows about 10 s from its
+   * cancel signal, and the report must be written within them.
+   */
+  cancelKillGraceMs?: number
+  /** After the SIGKILL on cancellation, how long the node's output may still flow before it is cut. */
+  cancelDrainMs?: number
+  /** Bytes of each node's log file kept on disk (default LOG_FILE_CAP_BYTES). */
+  logFileCapBytes?: number
   /** Live lines echoed per node before the rest goes only to its log file. */
   liveEchoBytes?: number
   tailLines?: number
 }
 
 const DEFAULT_KILL_GRACE_MS = 5_000
+const DEFAULT_CANCEL_KILL_GRACE_MS = 2_000
+const DEFAULT_CANCEL_DRAIN_MS = 1_000
 const DEFAULT_LIVE_ECHO_BYTES = 2 * 1024 * 1024
 
 /**
@@ -71,7 +81,7 @@ export async function runDeploys(
           'not started: fail-fast stopped the run after an earlier node failed'
         )
       } else {
-        reports[index] = await deployNode(job, options)
+        reports[index] = await deployNode(job, index, options)
         if (!['deployed', 'dry-run'].includes(reports[index].result.status)) failureSeen = true
       }
       await options.onFinish?.(reports[index])
@@ -104,13 +114,25 @@ export function notStarted(
   return { result, logFile: null, logTail: [], logBytes: 0 }
 }
 
-async function deployNode(job: DeployJob, options: RunnerOptions): Promise<NodeReport> {
+async function deployNode(
+  job: DeployJob,
+  index: number,
+  options: RunnerOptions
+): Promise<NodeReport> {
   const { node } = job
   const started = Date.now()
   await options.onStart?.(node)
-  const logFile = join(options.logsDir, `${safeFileName(node.name)}.log`)
-  const log = createWriteStream(logFile, { mode: 0o600 })
-  const logWriter = new BufferedLogFile(log)
+  // The job may have been cancelled while the start hook waited on the GitHub API.
+  if (options.abortSignal.aborted) {
+    return notStarted(
+      node,
+      options.dryRun,
+      'cancelled',
+      'the job was cancelled before this node started'
+    )
+  }
+  const logFile = join(options.logsDir, logFileName(index, node.name))
+  const logWriter = openLogFile(logFile, { capBytes: options.logFileCapBytes })
   const parser = new DeployLogParser({ tailLines: options.tailLines })
   const liveLimit = options.liveEchoBytes ?? DEFAULT_LIVE_ECHO_BYTES
   let echoed = 0
@@ -119,7 +141,7 @@ async function deployNode(job: DeployJob, options: RunnerOptions): Promise<NodeR
   const child = options.launch(job.argv, options.env)
   const onLine = (stream: 'stdout' | 'stderr') => (line: string) => {
     parser.push(line, stream)
-    if (!logWriter.line(line)) pauseUntilDrained(log, child.stdout, child.stderr)
+    if (!logWriter.line(line)) pauseUntilWritable(logWriter, child.stdout, child.stderr)
     if (echoed < liveLimit) {
       echoed += line.length
       // The node prefix keeps a log line from ever starting with "::" (a workflow command).
@@ -140,33 +162,52 @@ async function deployNode(job: DeployJob, options: RunnerOptions): Promise<NodeR
   let timedOut = false
   let cancelled = false
   let killTimer: NodeJS.Timeout | undefined
-  const stop = (): void => {
+  let killAt = Infinity
+  const stop = (graceMs: number): void => {
     child.killGroup('SIGTERM')
-    killTimer ??= setTimeout(
-      () => child.killGroup('SIGKILL'),
-      options.killGraceMs ?? DEFAULT_KILL_GRACE_MS
-    )
+    // A cancellation during a timeout's grace may only bring the SIGKILL forward.
+    if (Date.now() + graceMs >= killAt) return
+    killAt = Date.now() + graceMs
+    if (killTimer) clearTimeout(killTimer)
+    killTimer = setTimeout(() => child.killGroup('SIGKILL'), graceMs)
   }
   const timeout = setTimeout(() => {
     timedOut = true
-    stop()
+    stop(options.killGraceMs ?? DEFAULT_KILL_GRACE_MS)
   }, options.hostTimeoutMs)
-  const onAbort = (): void => {
-    cancelled = true
-    stop()
-  }
-  options.abortSignal.addEventListener('abort', onAbort, { once: true })
-  if (options.abortSignal.aborted) onAbort()
+  let giveUp: NodeJS.Timeout | undefined
+  const givenUp = new Promise<null>(resolve => {
+    const onAbort = (): void => {
+      cancelled = true
+      const graceMs = options.cancelKillGraceMs ?? DEFAULT_CANCEL_KILL_GRACE_MS
+      stop(graceMs)
+      // Output still flowing after the SIGKILL comes from a process that left the group:
+      // it cannot hold up the report.
+      giveUp = setTimeout(
+        () => resolve(null),
+        graceMs + (options.cancelDrainMs ?? DEFAULT_CANCEL_DRAIN_MS)
+      )
+    }
+    options.abortSignal.addEventListener('abort', onAbort, { once: true })
+    if (options.abortSignal.aborted) onAbort()
+    void child.exited.then(() => options.abortSignal.removeEventListener('abort', onAbort))
+  })
 
-  const exit = await child.exited
+  const exit = (await Promise.race([child.exited, givenUp])) ?? {
+    code: null,
+    signal: null,
+    startError: null
+  }
   clearTimeout(timeout)
   if (killTimer) clearTimeout(killTimer)
+  if (giveUp) clearTimeout(giveUp)
   // Whatever happened, leave nothing of this node running.
   child.killGroup('SIGKILL')
-  options.abortSignal.removeEventListener('abort', onAbort)
+  child.stdout.destroy()
+  child.stderr.destroy()
   stdout.flush()
   stderr.flush()
-  await logWriter.close()
+  const logFileIssue = await logWriter.close(parser.tail())
 
   const outcome = classifyRun({
     parser,
@@ -194,18 +235,20 @@ async function deployNode(job: DeployJob, options: RunnerOptions): Promise<NodeR
     changes: outcome.changes,
     error: outcome.error
   }
-  return { result, logFile, logTail: parser.tail(), logBytes: stdout.bytesSeen + stderr.bytesSeen }
+  return {
+    result,
+    logFile,
+    logTail: parser.tail(),
+    logBytes: stdout.bytesSeen + stderr.bytesSeen,
+    logFileIssue
+  }
 }
 
 /** Stops reading the child while the log file catches up, so memory stays bounded. */
-function pauseUntilDrained(log: WriteStream, ...streams: Readable[]): void {
+function pauseUntilWritable(log: NodeLogFile, ...streams: Readable[]): void {
   if (streams.every(stream => stream.isPaused())) return
   for (const stream of streams) stream.pause()
-  log.once('drain', () => {
+  log.whenWritable(() => {
     for (const stream of streams) stream.resume()
   })
-}
-
-function safeFileName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'node'
 }

@@ -14,7 +14,12 @@ export interface Plan {
 }
 
 /** One `nix eval` lists the nodes; targets are resolved against them before anything connects. */
-export async function makePlan(settings: Settings, dryRun: boolean, nix: Nix): Promise<Plan> {
+export async function makePlan(
+  settings: Settings,
+  dryRun: boolean,
+  nix: Nix,
+  abortSignal?: AbortSignal
+): Promise<Plan> {
   if (
     dryRun &&
     settings.deployArgs.deploy.some(arg => arg.split('=')[0] === '--rollback-succeeded')
@@ -23,7 +28,7 @@ export async function makePlan(settings: Settings, dryRun: boolean, nix: Nix): P
       'deploy-args: --rollback-succeeded cannot be set on a dry run: the action passes --rollback-succeeded false so that a failed dry activation cannot roll back real generations.'
     ])
   }
-  const json = await nix.evalDeployNodes(settings.flake, settings.deployArgs.nix)
+  const json = await nix.evalDeployNodes(settings.flake, settings.deployArgs.nix, abortSignal)
   const inventory = parseInventory(json, settings.flake)
   const nodes = resolveTargets(settings.targets, inventory)
   const warnings = nodes.flatMap(node => checkAddressable(node, settings.flake))

@@ -23,11 +23,18 @@ export interface ReportInput {
   planOnly: boolean
 }
 
+/** Runs a report step that may take long (log groups, the GitHub API); the caller may bound it. */
+export type ReportStepBound = (what: string, step: () => Promise<void>) => Promise<void>
+
 /**
  * Outputs, job summary, annotations, per-node log groups and the PR comment,
- * each written even when another could not be.
+ * each written even when another could not be. Outputs and summary come
+ * first and are never bounded.
  */
-export async function publishReport(input: ReportInput): Promise<void> {
+export async function publishReport(
+  input: ReportInput,
+  bound: ReportStepBound = (_what, step) => step()
+): Promise<void> {
   const results = input.reports.map(report => report.result)
   await attempt('outputs', async () => writeOutputs(results, input.hosts))
   await attempt('job summary', async () => {
@@ -41,8 +48,8 @@ export async function publishReport(input: ReportInput): Promise<void> {
   if (input.planOnly) return
   // A run-level error is the step's one error annotation; nodes it skipped would only repeat it.
   if (!input.context.runError) await attempt('annotations', async () => annotateFailures(results))
-  await attempt('log groups', () => printNodeLogs(input.reports))
-  await attempt('pr-comment', () => commentOnPullRequest(input))
+  await attempt('log groups', () => bound('log groups', () => printNodeLogs(input.reports)))
+  await attempt('pr-comment', () => bound('pr-comment', () => commentOnPullRequest(input)))
 }
 
 async function commentOnPullRequest(input: ReportInput): Promise<void> {

@@ -6,7 +6,7 @@
  * (`<details>`, `<summary>`, `<pre>`). Every HTML block starts on its own line
  * and is followed by a blank line, so GitHub parses Markdown between them.
  */
-import type { NodeReport, NodeResult, RunContext, UnitChanges } from '../model.js'
+import type { LogFileIssue, NodeReport, NodeResult, RunContext, UnitChanges } from '../model.js'
 import { isSuccess } from '../model.js'
 import { condenseLog } from './log-excerpt.js'
 import { capChars, codeSpan, htmlText, mdText, preLines, safeUrl } from './markdown.js'
@@ -113,6 +113,7 @@ export function renderReport(
     renderTable(ctx, results),
     ctx.dryRun ? renderChanges(results, detail.changes) : null,
     renderFailures(nodes, detail),
+    renderLogFileIssues(nodes),
     `📜 Full logs: ${whereFullLogs(ctx)}.`,
     variant.footer
   ]
@@ -318,6 +319,32 @@ function logParagraph(node: NodeReport, shown: number, planCondensed: boolean): 
   if (node.logTail.length > 0) return `Log excerpt left out to keep this report small${size}.`
   if (node.logFile === null) return 'No log: deploy-rs never ran for this node.'
   return 'deploy-rs printed nothing for this node.'
+}
+
+/**
+ * Nodes whose log file does not hold their whole log (a failed write, or the
+ * size cap): the full-log groups of these nodes are incomplete.
+ */
+export function renderLogFileIssues(nodes: readonly NodeReport[]): string | null {
+  const incomplete = nodes.filter(n => n.logFileIssue)
+  if (incomplete.length === 0) return null
+  const anyFailed = incomplete.some(n => n.logFileIssue?.kind === 'failed')
+  const items = incomplete.slice(0, CAPS.units).map(n => {
+    const issue = n.logFileIssue as LogFileIssue
+    const what =
+      issue.kind === 'failed'
+        ? `its log file could not be written (${mdText(capChars(issue.error, CAPS.shortError))}); only the first ${formatBytes(issue.keptBytes)} were kept`
+        : `its log file stops at its cap of ${formatBytes(issue.capBytes)}; ${formatBytes(issue.cutBytes)} more were not kept (the file ends with the log's last lines)`
+    return `> - **${cell(n.result.node)}**: ${what}`
+  })
+  if (incomplete.length > CAPS.units) {
+    items.push(`> - and ${incomplete.length - CAPS.units} more`)
+  }
+  return [
+    `> [!${anyFailed ? 'WARNING' : 'NOTE'}]`,
+    `> **Not every full log was kept.** The results above are unaffected: the action read all of each node's output.`,
+    ...items
+  ].join('\n')
 }
 
 export function renderFailures(nodes: readonly NodeReport[], detail: Detail): string | null {

@@ -18,6 +18,8 @@ export interface HostKeysOptions {
   log?: (message: string) => void
   /** Time source and wait; tests pass a virtual clock. */
   clock?: Clock
+  /** Job cancelled: running scans are stopped, no further try or wait starts. */
+  abortSignal?: AbortSignal
 }
 
 export interface Clock {
@@ -71,9 +73,14 @@ export async function collectHostKeys(
         return
       }
       let problem = ''
+      const abortSignal = options.abortSignal
       for (let attempt = 1; attempt <= tries; attempt++) {
+        if (abortSignal?.aborted) {
+          missing.set(name, `${name}: not scanned, the job was cancelled`)
+          return
+        }
         const started = clock.now()
-        const result = await options.keyscan(host, port, options.timeoutSeconds)
+        const result = await options.keyscan(host, port, options.timeoutSeconds, abortSignal)
         if (result.lines.length > 0) {
           log(
             `${name}: scanned ${result.lines.map(line => line.split(/\s+/)[1]).join(', ')} (trust on first use)`
@@ -87,7 +94,7 @@ export async function collectHostKeys(
         // that used its whole timeout has waited already.
         const usedTimeout = clock.now() - started >= options.timeoutSeconds * 1000 * 0.9
         if (attempt < tries && !usedTimeout) {
-          await clock.sleep(backoffMs * attempt)
+          await Promise.race([clock.sleep(backoffMs * attempt), aborted(abortSignal)])
         }
       }
       missing.set(
@@ -97,4 +104,12 @@ export async function collectHostKeys(
     })
   )
   return { knownHosts: [...pinned, ...renamedPins, ...scanned.flat()], missing }
+}
+
+/** Settles when the signal is aborted; never without one. */
+function aborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise(resolve => {
+    if (signal?.aborted) resolve()
+    else signal?.addEventListener('abort', () => resolve(), { once: true })
+  })
 }

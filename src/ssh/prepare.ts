@@ -24,6 +24,8 @@ export async function prepareSsh(
     log: (message: string) => void
     /** A run-level warning (a pin that matches no targeted node). */
     warn?: (message: string) => void
+    /** Job cancelled: key scans are stopped. */
+    abortSignal?: AbortSignal
   }
 ): Promise<SshSetup> {
   const workspace = await createWorkspace(
@@ -45,7 +47,8 @@ export async function prepareSsh(
     scan: settings.sshKeyscan,
     keyscan: tools.keyscan,
     timeoutSeconds: settings.keyscanTimeoutSeconds,
-    log: tools.log
+    log: tools.log,
+    abortSignal: tools.abortSignal
   })
   await writeKnownHosts(workspace, hostKeys.knownHosts)
   const unreachable = new Map<string, string>()

@@ -62,7 +62,7 @@ describe('makePlan', () => {
     const { nix, evalDeployNodes } = fakeNix()
     const plan = await makePlan(settings({ targets: ['web', 'db'] }), true, nix)
     expect(evalDeployNodes).toHaveBeenCalledTimes(1)
-    expect(evalDeployNodes).toHaveBeenCalledWith('github:o/r', ['--impure'])
+    expect(evalDeployNodes).toHaveBeenCalledWith('github:o/r', ['--impure'], undefined)
     expect(plan.flake).toBe('github:o/r')
     expect(plan.dryRun).toBe(true)
     expect(plan.nodes.map(node => [node.name, node.port, node.sshUser])).toEqual([
