@@ -185,9 +185,7 @@ describe('deploy-rs that dies or misreports', () => {
         Number(result?.durationMs)
       )
     }
-    expect(String(run.results.find(r => r.node === 'preswitch')?.error)).toMatch(
-      /Pre-switch check/
-    )
+    expect(String(run.results.find(r => r.node === 'preswitch')?.error)).toMatch(/Pre-switch check/)
     expect(String(run.results.find(r => r.node === 'badinit')?.error)).toMatch(/init.*incompatible/)
     // Nothing was activated on the hosts.
     for (const [index, node] of ['preswitch', 'badinit'].entries()) {

@@ -47,7 +47,8 @@ beforeAll(async () => {
       { name: 'chatty', extraLines: HOST_LINES },
       { name: NAME_WARNING },
       { name: NAME_MASK },
-      { name: 'broken', behaviour: 'activation-fails' }
+      // autoRollback = false: the host stays on the failed generation, so the node is `failed`.
+      { name: 'broken', behaviour: 'activation-fails', autoRollback: false }
     ]
   })
   // A flake whose only node has a hostname made of a command, its host key pinned.

@@ -61,8 +61,10 @@ beforeAll(async () => {
         { name: 'web' },
         {
           name: 'leaky',
-          // Dry run: the pre-switch check fails; real activation fails.
+          // Dry run: the pre-switch check fails; real activation fails and, without
+          // autoRollback, the host stays on the failed generation: `failed`.
           behaviour: 'dry-pre-switch-fails',
+          autoRollback: false,
           extraLines: [
             `+ echo ${PASSPHRASE}`,
             ...echoed.slice(1, 3).map(({ value }) => `key: ${value}`),

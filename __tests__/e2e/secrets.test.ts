@@ -204,7 +204,7 @@ describe('runs that handle secrets', () => {
       known_hosts: 'file 600',
       ssh_config: 'file 600',
       logs: 'dir 700',
-      'logs/slow.log': 'file 600'
+      'logs/001-slow.log': 'file 600'
     })
     const loose = Object.entries(modes).filter(
       ([, mode]) => mode !== 'dir 700' && mode !== 'file 600'
