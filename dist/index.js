@@ -29215,17 +29215,21 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3591);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5396);
 /** Entry point of the main step (action.yml `runs.main`). */
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+const end = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+// After a cancel, API calls or a process outside deploy-rs's group that the report gave up on
+// must not keep the step alive until the runner kills it (the exit code is already set).
+if (end.cancelled)
+    process.exit();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 3591:
+/***/ 5396:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32078,7 +32082,7 @@ function error(message, properties = {}) {
  * @param message warning issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function warning(message, properties = {}) {
+function core_warning(message, properties = {}) {
     command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -32183,9 +32187,75 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/commands/child-env.ts
+/**
+ * The environment every child process gets (nix, ssh-keyscan, ssh-keygen,
+ * deploy-rs and whatever they start): the step's own, without the action's
+ * inputs and the runner's tokens. A child can read its environment from
+ * /proc/self/environ, an ssh config `SendEnv` can send it to hosts, and
+ * `--impure` nix can read it; none of them needs these.
+ *
+ * A deny list, not an allow list: the rest of the environment is the user's
+ * and the children need more of it than anyone can list (HOME, PATH, NIX_*,
+ * NIX_CONFIG with its access-tokens, XDG_*, SSL_CERT_FILE, proxies,
+ * SSH_AUTH_SOCK, cloud credentials for a binary cache, TMPDIR, locale...).
+ * An allow list would break those deploys silently, while the names below
+ * are the only ones the runner and this action put there that no child needs.
+ */
+/** Every input of the action reaches it as INPUT_<NAME> (key, passphrase, token among them). */
+const INPUT_PREFIX = 'INPUT_';
+/**
+ * Credentials the runner (or a workflow, by convention) puts in the
+ * environment, and the runner's file-command paths: a child writing to
+ * GITHUB_ENV, GITHUB_OUTPUT or GITHUB_PATH would be giving the runner commands.
+ * ACTIONS_RUNTIME_URL, ACTIONS_CACHE_URL and ACTIONS_RESULTS_URL stay: they are
+ * addresses, useless without the runtime token.
+ */
+const DENIED_NAMES = new Set([
+    'ACTIONS_RUNTIME_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_URL',
+    'GITHUB_TOKEN',
+    'GH_TOKEN',
+    'GITHUB_ENTERPRISE_TOKEN',
+    'GH_ENTERPRISE_TOKEN',
+    'GITHUB_ENV',
+    'GITHUB_PATH',
+    'GITHUB_OUTPUT',
+    'GITHUB_STATE',
+    'GITHUB_STEP_SUMMARY'
+]);
+/** Names the runner may add for OIDC later (ACTIONS_ID_TOKEN_REQUEST_*). */
+const DENIED_PREFIXES = [INPUT_PREFIX, 'ACTIONS_ID_TOKEN_REQUEST_'];
+/** Whether a variable must never reach a child process. */
+function isDeniedToChildren(name) {
+    // Environment names are case-sensitive on Linux, but a runner on another OS is not.
+    const upper = name.toUpperCase();
+    return DENIED_NAMES.has(upper) || DENIED_PREFIXES.some(prefix => upper.startsWith(prefix));
+}
+/** The given environment without the denied variables. */
+function withoutSecrets(env) {
+    const kept = {};
+    for (const [name, value] of Object.entries(env)) {
+        if (value !== undefined && !isDeniedToChildren(name))
+            kept[name] = value;
+    }
+    return kept;
+}
+/**
+ * The environment for a child: this process's environment plus `extra`,
+ * without the denied variables (`extra` cannot bring one back either).
+ */
+function childEnvironment(extra = {}, parent = process.env) {
+    return withoutSecrets({ ...parent, ...extra });
+}
+
 ;// CONCATENATED MODULE: ./src/commands/process.ts
 
+
 const KILL_GRACE_MS = 2_000;
+/** After the SIGKILL on abort, how long output may still flow (a process that left the group). */
+const ABORT_DRAIN_MS = 1_000;
 /**
  * Starts the command in its own process group with stdin closed (so nothing
  * can ever wait for a prompt) and stops the whole group on timeout.
@@ -32193,7 +32263,7 @@ const KILL_GRACE_MS = 2_000;
 const runCommand = (argv, options) => new Promise(resolve => {
     const maxBytes = options.maxOutputBytes ?? 4 * 1024 * 1024;
     const child = (0,external_node_child_process_namespaceObject.spawn)(argv[0], argv.slice(1), {
-        env: options.env ?? process.env,
+        env: childEnvironment(options.extraEnv),
         cwd: options.cwd,
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true
@@ -32209,19 +32279,34 @@ const runCommand = (argv, options) => new Promise(resolve => {
         killGroup(child.pid, 'SIGTERM');
         killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
     }, options.timeoutMs);
+    // On abort the caller gets its result within a bounded time, whatever the command does.
+    let giveUp;
     const onAbort = () => {
         killGroup(child.pid, 'SIGTERM');
         killTimer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+        giveUp ??= setTimeout(() => {
+            child.stdout.destroy();
+            child.stderr.destroy();
+            finish(child.exitCode, child.signalCode);
+        }, KILL_GRACE_MS + ABORT_DRAIN_MS);
     };
     options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+    if (options.abortSignal?.aborted)
+        onAbort();
     let startError = null;
     child.on('error', error => {
         startError = error;
     });
-    child.on('close', (code, signal) => {
+    let finished = false;
+    const finish = (code, signal) => {
+        if (finished)
+            return;
+        finished = true;
         clearTimeout(timer);
         if (killTimer)
             clearTimeout(killTimer);
+        if (giveUp)
+            clearTimeout(giveUp);
         options.abortSignal?.removeEventListener('abort', onAbort);
         resolve({
             code,
@@ -32231,7 +32316,8 @@ const runCommand = (argv, options) => new Promise(resolve => {
             timedOut,
             startError
         });
-    });
+    };
+    child.on('close', finish);
 });
 /** Sends a signal to a whole process group, ignoring groups that are gone. */
 function killGroup(pid, signal) {
@@ -32316,7 +32402,7 @@ const CHECK_TIMEOUT_MS = 60 * 60_000;
 const METADATA_TIMEOUT_MS = 2 * 60_000;
 function createNix(run = runCommand, nixProgram = 'nix') {
     return {
-        async evalDeployNodes(flake, nixArgs) {
+        async evalDeployNodes(flake, nixArgs, abortSignal) {
             const argv = [
                 nixProgram,
                 ...NIX_FEATURES,
@@ -32327,7 +32413,7 @@ function createNix(run = runCommand, nixProgram = 'nix') {
                 INVENTORY_EXPRESSION,
                 ...nixArgs
             ];
-            const result = await run(argv, { timeoutMs: EVAL_TIMEOUT_MS });
+            const result = await run(argv, { timeoutMs: EVAL_TIMEOUT_MS, abortSignal });
             if (result.code !== 0) {
                 const tail = lastLines(result.stderr, 30);
                 const detail = tail.filter(line => /error/i.test(line)).at(-1) ?? tail.at(-1) ?? '';
@@ -32352,9 +32438,9 @@ function createNix(run = runCommand, nixProgram = 'nix') {
                 outputTail
             };
         },
-        async hasDeployRsInput(flake) {
+        async hasDeployRsInput(flake, abortSignal) {
             const argv = [nixProgram, ...NIX_FEATURES, 'flake', 'metadata', '--json', flake];
-            const result = await run(argv, { timeoutMs: METADATA_TIMEOUT_MS });
+            const result = await run(argv, { timeoutMs: METADATA_TIMEOUT_MS, abortSignal });
             if (result.code !== 0)
                 return false;
             try {
@@ -32371,10 +32457,10 @@ function createNix(run = runCommand, nixProgram = 'nix') {
 ;// CONCATENATED MODULE: ./src/commands/ssh-keyscan.ts
 
 function createKeyscan(run = runCommand) {
-    return async (host, port, timeoutSeconds) => {
+    return async (host, port, timeoutSeconds, abortSignal) => {
         // -T bounds each read; the outer timeout is a backstop should ssh-keyscan itself stall.
         const argv = ['ssh-keyscan', '-T', String(timeoutSeconds), '-p', String(port), '--', host];
-        const result = await run(argv, { timeoutMs: (timeoutSeconds + 5) * 1000 });
+        const result = await run(argv, { timeoutMs: (timeoutSeconds + 5) * 1000, abortSignal });
         const lines = result.stdout
             .split('\n')
             .map(line => line.trim())
@@ -32422,8 +32508,8 @@ function createSshKeygen(run = runCommand) {
             return { state: 'invalid', detail };
         },
         async removePassphrase(keyPath, passphrase, askpassPath) {
-            const env = {
-                ...process.env,
+            // The one child that is handed the passphrase, under a name of its own (never INPUT_*).
+            const extraEnv = {
                 SSH_ASKPASS: askpassPath,
                 SSH_ASKPASS_REQUIRE: 'force',
                 DISPLAY: process.env.DISPLAY ?? ':0',
@@ -32431,7 +32517,7 @@ function createSshKeygen(run = runCommand) {
             };
             const result = await run(['ssh-keygen', '-p', '-N', '', '-f', keyPath], {
                 timeoutMs: KEYGEN_TIMEOUT_MS,
-                env
+                extraEnv
             });
             return { ok: result.code === 0, detail: firstLine(result.stderr) };
         }
@@ -32549,6 +32635,19 @@ function joinHeaderWords(words) {
 function isPemHeader(line) {
     return line !== undefined && /^[A-Za-z-]+: /.test(line);
 }
+/**
+ * The keys as the workspace will write them (`splitPrivateKeys`), or none when
+ * the secret is not a key: for masking, which must also cover the lines of a
+ * key rebuilt from a one-line paste (the runner only knows the pasted line).
+ */
+function normalisedPrivateKeys(secret) {
+    try {
+        return splitPrivateKeys(secret);
+    }
+    catch {
+        return [];
+    }
+}
 function countLines(text) {
     return text.split('\n').filter(line => line.trim() !== '').length;
 }
@@ -32638,40 +32737,69 @@ async function writeKnownHosts(workspace, lines) {
     });
 }
 /**
- * Writes the ssh config every connection uses: the user's lines first (ssh
- * keeps the first value it reads), then the action's defaults.
+ * Writes the ssh config every connection uses, jump hosts included (the ssh
+ * that ProxyJump starts reads this file, not the command line's -o options).
+ * ssh keeps the FIRST value it reads for an option, so the host-key
+ * protections come before anything of the user's: no line of the ssh-config
+ * input, no file it includes, no Host or Match block can change them. The
+ * action's other defaults come after the user's lines, which may change them.
+ * What the input sets beyond that (ProxyJump, Port, User, a ProxyCommand or
+ * `Match exec` command) is the workflow's own and applies as written.
  */
 async function writeSshConfig(workspace, userLines) {
+    for (const line of userLines) {
+        if (/^hostkeyalias(?:\s|=)/i.test(line.trim())) {
+            // ssh would check the host's key against the entries of another name than
+            // the one the action scanned or matched a pin for; it has no "unset" value.
+            throw new WorkspaceError(`ssh-config: HostKeyAlias cannot be used: host keys are looked up under each host's own name. Pin the host's key under that name in known-hosts instead.`);
+        }
+    }
     const lines = [
         '# Written by deploy-rs-action for this job only; removed by its post step.',
-        ...userLines,
+        '# Host-key protections first: ssh keeps the first value it reads.',
+        'StrictHostKeyChecking yes',
+        `UserKnownHostsFile ${workspace.knownHostsFile}`,
+        'GlobalKnownHostsFile /dev/null',
+        // ssh before 8.5 does not know KnownHostsCommand; IgnoreUnknown is also first-wins,
+        // so the user's own IgnoreUnknown values are merged in here.
+        `IgnoreUnknown ${['KnownHostsCommand', ...ignoredUnknown(userLines)].join(',')}`,
+        'KnownHostsCommand none',
+        'NoHostAuthenticationForLocalhost no',
+        'VerifyHostKeyDNS no',
+        'UpdateHostKeys no',
+        'BatchMode yes',
+        // Reusing a master connection would skip the host-key check, and breaks magic rollback.
+        'ControlMaster no',
+        'ControlPath none',
+        'ControlPersist no',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        ...(userLines.length > 0 ? ['# The ssh-config input.', ...userLines] : []),
+        '# Defaults the ssh-config input may change.',
         'Host *',
         ...workspace.keyFiles.map(file => `  IdentityFile ${file}`),
         '  IdentitiesOnly yes',
-        // Also here, not only on the command line: the ssh that ProxyJump starts for a jump host
-        // reads this file but not the command line's -o options.
-        '  StrictHostKeyChecking yes',
-        `  UserKnownHostsFile ${workspace.knownHostsFile}`,
-        '  GlobalKnownHostsFile /dev/null',
-        '  BatchMode yes',
-        '  ControlMaster no',
-        '  ControlPath none',
-        '  PasswordAuthentication no',
-        '  KbdInteractiveAuthentication no',
         '  ServerAliveInterval 15',
         '  ServerAliveCountMax 4',
         '  ConnectTimeout 30',
-        '  UpdateHostKeys no',
         '  LogLevel ERROR'
     ];
     await (0,promises_namespaceObject.writeFile)(workspace.sshConfigFile, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
+/** The option names of the user's IgnoreUnknown lines. */
+function ignoredUnknown(userLines) {
+    return userLines.flatMap(line => {
+        const match = /^ignoreunknown(?:\s*=\s*|\s+)(.+)$/i.exec(line.trim());
+        return match ? match[1].split(/[\s,]+/).filter(name => name !== '') : [];
+    });
+}
 /**
  * The ssh options deploy-rs must pass to every ssh and `nix copy` it runs.
  * deploy-rs REPLACES a node's sshOpts with --ssh-opts, so the node's own
- * options are appended here. Host-key and multiplexing options go on the
- * command line, ahead of the node's, so nothing can weaken them
- * (ssh keeps the first value it sees).
+ * options are appended here. Host-key and multiplexing options also go on
+ * the command line, ahead of the node's; the plan has already refused node
+ * options that would replace the config file (-F) or weaken host-key
+ * checking (see src/plan/ssh-opts.ts).
  */
 function sshOptionsFor(workspace, nodeSshOpts) {
     return [
@@ -32732,8 +32860,6 @@ function quoteName(name) {
     return /^[A-Za-z0-9_'-]+$/.test(name) ? name : `"${name}"`;
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/text.ts
 /* eslint-disable no-control-regex */
 /** CSI, OSC, DCS/SOS/PM/APC strings and the remaining two-byte escapes. */
@@ -32758,6 +32884,8 @@ const MAX_MESSAGE_LENGTH = 2000;
 const MAX_UNITS = 1000;
 const MAX_UNIT_NAME = 256;
 const MAX_DEPLOY_ERRORS = 5;
+const MAX_DRY_ACTIVATIONS = 10;
+const DRY_ACTIVATION_LINES = 5;
 
 /**
  * `🚀 ℹ️ [deploy] [INFO] msg`: up to two leading emoji groups (the level
@@ -32809,8 +32937,14 @@ const SUCCESS_LINES = [
     /^Success activating for next boot, done!$/,
     /^Completed dry-activate!$/
 ];
-const ROLLBACK_LINE = /^Deployment to node (.+?) failed, rolled back to previous generation/;
-const REMOTE_DEACTIVATE_LINE = /^De-activating due to error/;
+/** deploy-rs's final line after an activation failure: current wording, then 2022-11 to 2024-06. */
+const ROLLBACK_CLAIM = /^Deployment (?:to node .+? )?failed, rolled back to previous generation/;
+/** activate-rs `deactivate()`: printed on the host while it goes back to the previous generation. */
+const REMOTE_DEACTIVATE_LINES = [
+    /^De-activating due to error/,
+    /^Removing generation by ID /,
+    /^Attempting to re-activate the last generation/
+];
 const ROLLBACK_FAILURE_LINES = [
     /^Failed to revoke profile/,
     /error de-activating/i,
@@ -32819,6 +32953,11 @@ const ROLLBACK_FAILURE_LINES = [
 /** switch-to-configuration dry-activate output (deploy-rs-facts.md, "Dry activation"). */
 const WOULD_UNITS = /^would (stop|NOT stop|NOT restart|reload|restart|start) the following (?:changed )?units(?: as well)?: (.*)$/;
 const WOULD_RESTART_SYSTEMD = /^would restart systemd$/;
+const WOULD_ACTIVATE = /^would activate the configuration\.\.\.$/;
+/** switch-to-configuration-ng turns a vanished swap device off itself (swapoff). */
+const WOULD_STOP_SWAP = /^would stop swap device:? (\S.*)$/;
+/** nix copy's progress lines, printed between `Copying profile` and the activation. */
+const NIX_COPY_LINE = /^(?:copying \d+ paths|copying path ')/;
 /**
  * Dry-activation failures deploy-rs ignores. The init warning is printed over
  * three lines by switch-to-configuration ("... has an ‘init’ that is" /
@@ -32828,7 +32967,9 @@ const WOULD_RESTART_SYSTEMD = /^would restart systemd$/;
 const DRY_FAILURE_LINES = [
     /^Pre-switch checks? failed\b/,
     /^Pre-switch check '[^']*' failed/,
-    /^Warning: the new NixOS configuration has an [‘'"`]init[’'"`] that is(?: incompatible)?/
+    /^Warning: the new NixOS configuration has an [‘'"`]init[’'"`] that is(?: incompatible)?/,
+    /^This is not a NixOS installation!/,
+    /^Could not (?:acquire|open) lock\b/
 ];
 const SSH_FAILURES = [
     [/^Host key verification failed\.?/, 'host-key'],
@@ -32845,7 +32986,7 @@ const SSH_FAILURES = [
     [/^Connection closed by /, 'closed'],
     [/^Connection reset by /, 'closed'],
     [/^Connection timed out during banner exchange/, 'timed-out'],
-    [/failed to start SSH connection to /, 'other'],
+    [/failed to start SSH (?:master )?connection to /, 'other'],
     [/^error: cannot connect to '/, 'other']
 ];
 /** Keeps the last `capacity` items in a fixed array. */
@@ -32897,14 +33038,17 @@ class DeployLogParser {
     furthestStage = null;
     deployErrors = [];
     remoteError = null;
+    remoteErrorFromWait = false;
     rollback = null;
+    rollbackClaim = null;
     rollbackFailure = null;
     successCount = 0;
     lastSuccess = null;
     errorAfterLastSuccess = false;
     dryActivateCompleted = false;
     dryFailure = null;
-    initWarningPending = false;
+    /** 1: the init warning's first line was seen; 2: its second. */
+    initWarningPending = 0;
     units = {
         stop: new UnitList(),
         restart: new UnitList(),
@@ -32915,10 +33059,18 @@ class DeployLogParser {
     };
     restartSystemd = false;
     sawChanges = false;
+    wouldActivate = false;
+    sawWouldActivate = false;
+    dryActivations = [];
+    dryOutput = new Ring(DRY_ACTIVATION_LINES);
+    hostOutputInStage = false;
     sshFailure = null;
     remoteBuild = false;
     commandError = null;
     firstPlainError = null;
+    awaitingConfirmation = false;
+    panic = null;
+    panicMessagePending = false;
     sawDeployLines = false;
     lineCount = 0;
     byteCount = 0;
@@ -32960,6 +33112,7 @@ class DeployLogParser {
             deployErrors: this.deployErrors.map(e => ({ ...e })),
             remoteError: this.remoteError && { ...this.remoteError },
             rollback: this.rollback && { ...this.rollback },
+            rollbackClaim: this.rollbackClaim,
             rollbackFailure: this.rollbackFailure && { ...this.rollbackFailure },
             successCount: this.successCount,
             lastSuccess: this.lastSuccess,
@@ -32976,6 +33129,11 @@ class DeployLogParser {
             notStopped: [...this.units.notStop.names],
             notRestarted: [...this.units.notRestart.names],
             sawChanges: this.sawChanges,
+            sawWouldActivate: this.sawWouldActivate,
+            dryActivations: this.dryActivations.map(d => ({ ...d, lines: [...d.lines] })),
+            hostOutputInStage: this.hostOutputInStage,
+            awaitingConfirmation: this.awaitingConfirmation,
+            panic: this.panic,
             sshFailure: this.sshFailure && { ...this.sshFailure },
             remoteBuild: this.remoteBuild,
             commandError: this.commandError && { ...this.commandError },
@@ -32996,31 +33154,35 @@ class DeployLogParser {
         for (const [pattern, stage] of DEPLOY_STAGE_LINES) {
             if (pattern.test(message)) {
                 this.enterStage(stage);
+                this.hostOutputInStage = false;
+                this.startDryActivationWindow();
+                this.awaitingConfirmation = stage === 'confirm';
                 if (stage === 'build' && / on remote host$/.test(message))
                     this.remoteBuild = true;
                 break;
             }
         }
         if (SUCCESS_LINES.some(p => p.test(message))) {
+            this.awaitingConfirmation = false;
             this.successCount++;
             this.lastSuccess = message;
             this.errorAfterLastSuccess = false;
             if (message === 'Completed dry-activate!') {
                 this.dryActivateCompleted = true;
                 this.enterStage('activate');
+                this.dryActivations.push({
+                    wouldActivate: this.wouldActivate,
+                    lines: this.dryOutput.toArray()
+                });
+                if (this.dryActivations.length > MAX_DRY_ACTIVATIONS)
+                    this.dryActivations.shift();
+                this.startDryActivationWindow();
             }
         }
-        const rollback = ROLLBACK_LINE.exec(message);
-        if (rollback) {
-            // deploy-rs's own message wins over remote evidence seen before it.
-            if (this.rollback?.source !== 'deploy') {
-                this.rollback = {
-                    message: clip(message),
-                    stage: this.stage,
-                    source: 'deploy',
-                    node: rollback[1]
-                };
-            }
+        if (ROLLBACK_CLAIM.test(message)) {
+            // A failure marker, not a cause: kept apart from the errors that say what failed.
+            this.rollbackClaim = clip(message);
+            this.errorAfterLastSuccess = true;
             return;
         }
         if (ROLLBACK_FAILURE_LINES.some(p => p.test(message))) {
@@ -33034,39 +33196,50 @@ class DeployLogParser {
         }
     }
     onRemoteLine({ source, level, message }) {
+        this.hostOutputInStage = true;
         // Any remote line during a dry run means the dry activation has started.
         if (source === 'activate' && this.stage !== 'confirm')
             this.enterStage('activate');
         if (source === 'activate' && REMOTE_CONFIRM_LINES.some(p => p.test(message))) {
             this.enterStage('confirm');
+            this.awaitingConfirmation = true;
         }
-        if (source === 'revoke' || (source === 'activate' && REMOTE_DEACTIVATE_LINE.test(message))) {
+        if (source === 'revoke' ||
+            (source === 'activate' && REMOTE_DEACTIVATE_LINES.some(p => p.test(message)))) {
             this.rollback ??= {
                 message: clip(message),
                 stage: this.stage,
-                source: source === 'revoke' ? 'revoke' : 'activate',
-                node: null
+                source: source === 'revoke' ? 'revoke' : 'activate'
             };
         }
         if (ROLLBACK_FAILURE_LINES.some(p => p.test(message))) {
             this.rollbackFailure ??= { message: clip(message), stage: this.stage };
         }
-        if (level === 'ERROR')
+        if (level === 'ERROR' &&
+            (source !== 'wait' || this.remoteError === null || this.remoteErrorFromWait)) {
             this.remoteError = { message: clip(message), stage: this.stage };
+            this.remoteErrorFromWait = source === 'wait';
+        }
     }
     onPlainLine(line) {
         if (line === '')
             return;
+        if (this.onPanicLine(line))
+            return;
+        if (!NIX_COPY_LINE.test(line))
+            this.dryOutput.add(clip(line));
         if (line.startsWith('would ')) {
             if (this.onWouldLine(line))
                 return;
         }
         if (this.initWarningPending) {
-            this.initWarningPending = false;
-            // switch-to-configuration wraps the init warning over three lines.
-            if (/^incompatible with the current configuration/.test(line) && this.dryFailure !== null) {
-                const sentence = /^[^.]*\./.exec(line)?.[0] ?? line;
-                this.dryFailure = clip(`${this.dryFailure} ${sentence}`);
+            // switch-to-configuration wraps the init warning over three lines; keep them all.
+            const continued = (this.initWarningPending === 1 &&
+                /^incompatible with the current configuration/.test(line)) ||
+                (this.initWarningPending === 2 && /^won't take effect until/.test(line));
+            this.initWarningPending = continued && this.initWarningPending === 1 ? 2 : 0;
+            if (continued && this.dryFailure !== null) {
+                this.dryFailure = clip(`${this.dryFailure} ${line.replace(/\s+/g, ' ')}`);
                 return;
             }
         }
@@ -33074,7 +33247,7 @@ class DeployLogParser {
             // "Pre-switch check 'x' failed" says more than the "checks failed" after it.
             if (this.dryFailure === null) {
                 this.dryFailure = clip(line);
-                this.initWarningPending = /that is$/.test(line);
+                this.initWarningPending = /that is$/.test(line) ? 1 : 0;
             }
             this.enterDryActivation();
             return;
@@ -33099,9 +33272,38 @@ class DeployLogParser {
             }
         }
     }
+    /** Rust's panic report: `thread 'main' panicked at FILE:L:C:` then the message (older: on the same line). */
+    onPanicLine(line) {
+        if (this.panicMessagePending) {
+            this.panicMessagePending = false;
+            this.panic ??= clip(line);
+            return true;
+        }
+        const panicked = /^thread '[^']*' panicked at (.*)$/.exec(line);
+        if (!panicked)
+            return false;
+        if (/:\d+:\d+:$/.test(panicked[1]))
+            this.panicMessagePending = this.panic === null;
+        else
+            this.panic ??= clip(panicked[1]);
+        return true;
+    }
     onWouldLine(line) {
+        if (WOULD_ACTIVATE.test(line)) {
+            this.wouldActivate = true;
+            this.sawWouldActivate = true;
+            this.enterDryActivation();
+            return true;
+        }
         if (WOULD_RESTART_SYSTEMD.test(line)) {
             this.restartSystemd = true;
+            this.sawChanges = true;
+            this.enterDryActivation();
+            return true;
+        }
+        const swap = WOULD_STOP_SWAP.exec(line);
+        if (swap) {
+            this.units.stop.add([swapUnitName(swap[1].trim())]);
             this.sawChanges = true;
             this.enterDryActivation();
             return true;
@@ -33124,9 +33326,36 @@ class DeployLogParser {
         return true;
     }
     enterDryActivation() {
+        this.hostOutputInStage = true;
         if (this.stage !== 'activate')
             this.enterStage('activate');
     }
+    /** A new dry activation's output starts after a stage line or the previous one's end. */
+    startDryActivationWindow() {
+        this.wouldActivate = false;
+        this.dryOutput = new Ring(DRY_ACTIVATION_LINES);
+    }
+}
+/**
+ * The systemd unit of a swap device (`/dev/sda2` → `dev-sda2.swap`), escaped as
+ * systemd escapes paths: `/` → `-`; bytes other than ASCII letters, digits, `:`,
+ * `_` and a non-leading `.` → `\xNN`.
+ */
+function swapUnitName(device) {
+    const path = device.replace(/\/+/g, '/').replace(/^\/|\/$/g, '');
+    if (path === '')
+        return '-.swap';
+    let out = '';
+    for (const [i, byte] of Buffer.from(path, 'utf8').entries()) {
+        const ch = String.fromCharCode(byte);
+        if (ch === '/')
+            out += '-';
+        else if (/[A-Za-z0-9:_]/.test(ch) || (ch === '.' && i > 0))
+            out += ch;
+        else
+            out += `\\x${byte.toString(16).padStart(2, '0')}`;
+    }
+    return `${out}.swap`;
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/classify.ts
@@ -33139,24 +33368,30 @@ function oneLine(text, max = MAX_ERROR_LENGTH) {
 }
 /**
  * Decides a node's status from deploy-rs's exit and what it printed
- * (action-spec.md "status", deploy-rs-facts.md). In order:
+ * (action-spec.md "status", deploy-rs-facts.md). deploy-rs's own final
+ * "rolled back to previous generation" line is printed after ANY activation
+ * failure, so only what the host printed decides a rollback. In order:
  *
  * 0. deploy-rs could not be started → `failed`, stage null;
  * 1. cancelled / timed out (the action stopped it) → `cancelled` / `timed-out`, stage reached;
  * 2. a rollback that itself failed → `failed` (the node's state is unknown);
- * 3. any rollback evidence, whatever the exit code (old versions exit 0) → `rolled-back`,
- *    stage `confirm` if the magic-rollback confirmation failed, else `activate`;
+ * 3. host-side evidence, whatever the exit code (old versions exit 0): activate-rs
+ *    de-activating, `[revoke]` lines, or a failed run left waiting for magic rollback's
+ *    confirmation (activate-rs then rolls back by itself) → `rolled-back`, stage
+ *    `confirm` or `activate`;
  * 4. killed by a signal it did not get from us → `failed`;
- * 5. exit 0 → `deployed` / `dry-run`, except a dry run that printed a failure deploy-rs
- *    ignores (`Pre-switch checks failed`, incompatible `init`) and a run whose last
- *    deploy-rs line was an ERROR (old versions) → `failed`;
- * 6. exit 2 without a deploy-rs error → `failed`, stage null: deploy-rs rejected its arguments;
- * 7. other exits: an ssh connection failure while pushing (or building on the target)
- *    → `unreachable`; else `failed` with the stage the error points at.
+ * 5. exit 2 without a deploy-rs error → `failed`, stage null: deploy-rs rejected its arguments;
+ * 6. exit 0 without an error after the last success line → `deployed` / `dry-run`, except a
+ *    dry run that printed a refusal deploy-rs ignores, or a `system` profile's dry run
+ *    that never printed `would activate the configuration...` → `failed`, stage `activate`;
+ * 7. otherwise a failure (also exit 0 with a trailing ERROR: old versions): ssh itself
+ *    failing while pushing (or building on the target) or at activation, before the host
+ *    printed anything → `unreachable`; else `failed` with the stage the error points at.
  *
- * `changes`: for dry runs, the parsed unit changes — always for `dry-run`
- * (empty lists when nothing would change), and for any other status only when
- * at least one `would ...` line was parsed (else null). Null for real deploys.
+ * `changes`: for `dry-run`, the parsed unit changes when switch-to-configuration got
+ * past its checks (`would activate the configuration...`), else null: unknown, never
+ * "nothing". For other statuses of a dry run only when some `would ...` line was parsed.
+ * Null for real deploys.
  */
 function classifyRun(input) {
     const { node } = input;
@@ -33181,46 +33416,113 @@ function classifyRun(input) {
     }
     const stage = failureStage(log);
     const afterActivation = stage === 'confirm' ? 'confirm' : 'activate';
-    if (log.rollback && log.rollbackFailure) {
+    // Releases before 2022-11 exit 0 after a failed activation, with an ERROR as the last word.
+    const errorAtTheEnd = log.errorAfterLastSuccess && (log.deployErrors.length > 0 || log.rollbackClaim !== null);
+    const runFailed = input.signal === null && (input.exitCode !== 0 || errorAtTheEnd);
+    if (log.rollbackFailure) {
         return failed('failed', afterActivation, `rolling back node ${node} failed, its state is unknown: ${log.rollbackFailure.message}`);
     }
-    if (log.rollback) {
-        const base = log.rollback.source === 'deploy'
-            ? log.rollback.message
-            : `Deployment to node ${node} failed, rolled back to previous generation`;
-        const cause = rollbackCause(log);
-        return failed('rolled-back', afterActivation, cause ? `${base}: ${cause}` : base);
-    }
+    const rollback = hostRollback(log, stage, node, runFailed);
+    if (rollback)
+        return failed('rolled-back', rollback.stage, rollback.error);
     if (input.signal !== null) {
         return failed('failed', stage, `deploy-rs was killed by ${input.signal}`);
     }
     if (input.exitCode === null) {
         return failed('failed', stage, 'deploy-rs ended without an exit code');
     }
-    if (input.exitCode === 0) {
-        if (input.dryRun && log.dryFailure !== null) {
-            return failed('failed', 'activate', `dry activation failed: ${log.dryFailure}`);
-        }
-        if (log.errorAfterLastSuccess && log.deployErrors.length > 0) {
-            return failed('failed', stage, `${describeError(log, node)} (deploy-rs still exited 0)`);
-        }
-        return input.dryRun
-            ? { status: 'dry-run', stage: null, error: null, changes: log.changes }
-            : { status: 'deployed', stage: null, error: null, changes: null };
-    }
-    if (input.exitCode === 2 && log.deployErrors.length === 0) {
+    if (input.exitCode === 2 && log.deployErrors.length === 0 && log.rollbackClaim === null) {
         const reason = log.firstPlainError ?? lastNonEmpty(log.tail) ?? 'no message';
         return failed('failed', null, `deploy-rs rejected its arguments: ${reason}`);
     }
-    const ssh = log.sshFailure;
-    if (ssh !== null &&
-        ssh.stage === stage &&
-        (stage === 'push' || (stage === 'build' && log.remoteBuild))) {
-        return failed('unreachable', stage, describeSshFailure(ssh.kind, ssh.message, node));
+    if (input.exitCode === 0 && !errorAtTheEnd) {
+        if (!input.dryRun)
+            return { status: 'deployed', stage: null, error: null, changes: null };
+        const refused = dryRunRefusal(log, input.profiles);
+        if (refused)
+            return failed('failed', 'activate', `dry activation failed: ${refused}`);
+        const known = log.sawWouldActivate || log.sawChanges;
+        return { status: 'dry-run', stage: null, error: null, changes: known ? log.changes : null };
     }
-    return failed('failed', stage, log.deployErrors.length > 0 || log.remoteError
+    const exitedZero = input.exitCode === 0 ? ' (deploy-rs still exited 0)' : '';
+    const unreachable = sshUnreachable(log, stage, node);
+    if (unreachable)
+        return failed('unreachable', unreachable.stage, unreachable.error + exitedZero);
+    const error = log.deployErrors.length > 0 || log.remoteError
         ? describeError(log, node)
-        : withDetail(`deploy-rs exited with code ${input.exitCode}`, log.commandError?.message));
+        : log.rollbackClaim !== null
+            ? withDetail(log.rollbackClaim, log.commandError?.message ?? log.panic ?? undefined)
+            : withDetail(`deploy-rs exited with code ${input.exitCode}`, log.commandError?.message ??
+                (log.panic ? `deploy-rs panicked: ${log.panic}` : undefined));
+    return failed('failed', stage, error + exitedZero);
+}
+/**
+ * A host-side rollback (its stage and one-line reason), or null without host evidence.
+ * An activation left waiting for magic rollback's confirmation that never came (a failed
+ * confirmation, or deploy-rs dying on the way: upstream #287) is rolled back by activate-rs
+ * on the host when its timeout elapses, whether or not its lines reach the runner.
+ */
+function hostRollback(log, stage, node, runFailed) {
+    const cause = rollbackCause(log);
+    const because = cause ? `: ${cause}` : '';
+    const where = stage === 'confirm' ? 'confirm' : 'activate';
+    if (log.rollback?.source === 'revoke') {
+        return {
+            stage: where,
+            error: `a profile failed on ${node} and deploy-rs rolled back the profiles deployed before it${because}`
+        };
+    }
+    if (log.rollback) {
+        return {
+            stage: where,
+            error: where === 'confirm'
+                ? `the activation on ${node} was not confirmed and the host rolled back to its previous generation${because}`
+                : `the activation failed on ${node} and the host rolled back to its previous generation${because}`
+        };
+    }
+    if (runFailed && log.awaitingConfirmation) {
+        return {
+            stage: 'confirm',
+            error: `the activation on ${node} could not be confirmed; magic rollback returns the host to its previous generation${because}`
+        };
+    }
+    return null;
+}
+/** Why a dry run that deploy-rs called complete did not get through, or null. */
+function dryRunRefusal(log, profiles) {
+    if (log.dryFailure !== null)
+        return log.dryFailure;
+    if (!profiles.includes('system') || log.sawWouldActivate)
+        return null;
+    const printed = log.dryActivations.flatMap(d => d.lines);
+    return printed.length > 0
+        ? `switch-to-configuration never printed "would activate the configuration..."; it printed: ${printed.join(' | ')}`
+        : 'switch-to-configuration printed nothing (no "would activate the configuration..." line)';
+}
+/**
+ * ssh itself could not connect: while pushing (or building on the target), or at
+ * activation before anything came back from the host. deploy-rs activates with a plain
+ * `ssh`, which exits 255 when it cannot connect. A dry run prints no `Activating`
+ * line, so an ssh failure after the last `Copying profile` line followed by an
+ * activation error belongs to the activation.
+ */
+function sshUnreachable(log, stage, node) {
+    const ssh = log.sshFailure;
+    if (ssh === null)
+        return null;
+    if (ssh.stage === stage && (stage === 'push' || (stage === 'build' && log.remoteBuild))) {
+        return { stage, error: describeSshFailure(ssh.kind, ssh.message, node) };
+    }
+    const atActivation = stage === 'activate' &&
+        (ssh.stage === 'activate' || (ssh.stage === 'push' && log.stage === 'push')) &&
+        !log.hostOutputInStage &&
+        log.deployErrors.some(e => /over SSH resulted in a bad exit code: Some\(255\)/.test(e.message));
+    if (!atActivation || ssh.kind === 'other')
+        return null;
+    return {
+        stage: 'activate',
+        error: `${describeSshFailure(ssh.kind, ssh.message, node)} (deploy-rs could not start the activation; nothing changed on the host)`
+    };
 }
 /**
  * deploy-rs error messages (upstream src/cli.rs, deploy.rs, push.rs, bin/activate.rs,
@@ -33262,7 +33564,11 @@ function rollbackCause(log) {
     if (log.remoteError)
         return log.remoteError.message;
     const last = log.deployErrors.at(-1);
-    return last ? last.message : null;
+    if (last)
+        return last.message;
+    if (log.sshFailure && log.sshFailure.stage === 'confirm')
+        return log.sshFailure.message;
+    return log.panic ? `deploy-rs panicked: ${log.panic}` : null;
 }
 /** The last deploy-rs error, with the detail it lacks when it only says "bad exit code". */
 function describeError(log, node) {
@@ -33294,7 +33600,7 @@ function withDetail(message, detail) {
 function describeSshFailure(kind, line, node) {
     switch (kind) {
         case 'host-key':
-            return `host key verification failed for ${node}: the key the host presented does not match the pinned or scanned known_hosts entry`;
+            return `host key verification failed for ${node} (${line}): the key the host presented does not match the pinned or scanned known_hosts entry`;
         case 'auth':
             return `ssh authentication to ${node} failed: ${line}`;
         case 'dns':
@@ -33477,25 +33783,83 @@ function stripCarriageReturns(text) {
     return end === text.length ? text : text.slice(0, end);
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/deploy/log-file.ts
+
+/**
+ * 64 MiB per node. The job log prints at most 8 MiB of a node's file, and a
+ * NixOS deploy, even with verbose builds, prints a few MiB; the cap only
+ * stops a runaway host from filling RUNNER_TEMP (every node that runs at
+ * once can write this much) while leaving 8× what is ever printed.
+ */
+const LOG_FILE_CAP_BYTES = 64 * 1024 * 1024;
+/**
+ * The file name of the `index`-th node's log: the index keeps names apart that
+ * sanitise alike (`a b`, `a_b`, `a/b`), and the name keeps only characters that
+ * cannot leave the directory or start an option.
+ */
+function logFileName(index, nodeName) {
+    const readable = nodeName.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
+    return `${String(index + 1).padStart(3, '0')}-${readable}.log`;
+}
+/** Opens a node's log file: a new file (0600), never one that is there already. */
+function openLogFile(path, options = {}) {
+    return new NodeLogFile((0,external_node_fs_namespaceObject.createWriteStream)(path, { flags: 'wx', mode: 0o600 }), options);
+}
 /**
  * A node's log file, written in large pieces: one write per line cost more
  * than parsing the line when a host floods its output.
+ *
+ * Keeping the file is best effort: a write that fails (disk full, EMFILE, a
+ * file size limit) or a log over the cap never stops the deploy. The file
+ * then keeps what it had, and `close()` says what it lacks.
  */
-class BufferedLogFile {
+class NodeLogFile {
     stream;
-    flushBytes;
     parts = [];
     size = 0;
-    constructor(stream, flushBytes = 64 * 1024) {
+    keptBytes = 0;
+    cutBytes = 0;
+    error = null;
+    capBytes;
+    flushBytes;
+    constructor(stream, options = {}) {
         this.stream = stream;
-        this.flushBytes = flushBytes;
+        this.capBytes = options.capBytes ?? LOG_FILE_CAP_BYTES;
+        this.flushBytes = options.flushBytes ?? 64 * 1024;
+        // Without a listener an 'error' event would crash the whole step.
+        stream.on('error', (error) => {
+            this.error ??= error.message || error.code || String(error);
+            this.parts = [];
+            this.size = 0;
+        });
     }
-    /** Adds a line; false when the file wants the writer to wait for 'drain'. */
+    /** Adds a line; false when the writer should wait for `whenWritable`. */
     line(text) {
         this.parts.push(text, '\n');
         this.size += text.length + 1;
         return this.size >= this.flushBytes ? this.flush() : true;
+    }
+    /** Calls `resume` once the file takes writes again, or once it has failed (nothing to wait for then). */
+    whenWritable(resume) {
+        if (this.failed()) {
+            resume();
+            return;
+        }
+        let resumed = false;
+        const once = () => {
+            if (resumed)
+                return;
+            resumed = true;
+            this.stream.off('drain', once);
+            this.stream.off('error', once);
+            this.stream.off('close', once);
+            resume();
+        };
+        this.stream.on('drain', once);
+        this.stream.on('error', once);
+        this.stream.on('close', once);
     }
     flush() {
         if (this.size === 0)
@@ -33503,13 +33867,63 @@ class BufferedLogFile {
         const text = this.parts.join('');
         this.parts = [];
         this.size = 0;
-        return this.stream.write(text);
+        if (this.failed())
+            return true;
+        const bytes = Buffer.from(text, 'utf8');
+        if (this.cutBytes > 0 || this.keptBytes + bytes.length > this.capBytes) {
+            return this.writeUpToCap(bytes);
+        }
+        this.keptBytes += bytes.length;
+        return this.stream.write(bytes);
     }
-    /** Writes what is left and closes the file. */
-    close() {
+    /**
+     * Writes what is left, notes at the end of a capped file how much is missing
+     * (followed by `tail`, the log's last lines, so its end is still there), and
+     * closes the file. Never rejects.
+     */
+    async close(tail = []) {
         this.flush();
-        return new Promise(resolve => this.stream.end(resolve));
+        if (this.cutBytes > 0 && !this.failed()) {
+            const note = [
+                `… this log file stops here: it reached its cap of ${mebibytes(this.capBytes)}, and ${this.cutBytes} more bytes were not kept (the action still read all of them).`,
+                ...(tail.length > 0 ? [`… the last ${tail.length} lines of the log were:`, ...tail] : [])
+            ];
+            this.stream.write(`${note.join('\n')}\n`);
+        }
+        await new Promise(resolve => {
+            if (this.failed()) {
+                this.stream.destroy();
+                resolve();
+                return;
+            }
+            this.stream.once('close', resolve);
+            this.stream.once('error', () => resolve());
+            this.stream.end();
+        });
+        if (this.error !== null)
+            return { kind: 'failed', error: this.error, keptBytes: this.keptBytes };
+        if (this.cutBytes > 0) {
+            return { kind: 'capped', capBytes: this.capBytes, cutBytes: this.cutBytes };
+        }
+        return null;
     }
+    failed() {
+        return this.error !== null || this.stream.destroyed;
+    }
+    /** Keeps the whole lines that still fit under the cap; counts the rest as cut. */
+    writeUpToCap(bytes) {
+        const room = this.capBytes - this.keptBytes;
+        const fits = this.cutBytes > 0 || room <= 0 ? 0 : bytes.lastIndexOf(0x0a, room - 1) + 1;
+        this.cutBytes += bytes.length - fits;
+        if (fits === 0)
+            return true;
+        this.keptBytes += fits;
+        return this.stream.write(bytes.subarray(0, fits));
+    }
+}
+function mebibytes(bytes) {
+    const mib = bytes / (1024 * 1024);
+    return mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${bytes} bytes`;
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/runner.ts
@@ -33518,8 +33932,9 @@ class BufferedLogFile {
 
 
 
-
 const DEFAULT_KILL_GRACE_MS = 5_000;
+const DEFAULT_CANCEL_KILL_GRACE_MS = 2_000;
+const DEFAULT_CANCEL_DRAIN_MS = 1_000;
 const DEFAULT_LIVE_ECHO_BYTES = 2 * 1024 * 1024;
 /**
  * Runs one deploy-rs per node, at most `parallel` at once, in the order given.
@@ -33540,7 +33955,7 @@ async function runDeploys(jobs, options) {
                 reports[index] = notStarted(job.node, options.dryRun, 'skipped', 'not started: fail-fast stopped the run after an earlier node failed');
             }
             else {
-                reports[index] = await deployNode(job, options);
+                reports[index] = await deployNode(job, index, options);
                 if (!['deployed', 'dry-run'].includes(reports[index].result.status))
                     failureSeen = true;
             }
@@ -33566,13 +33981,16 @@ function notStarted(node, dryRun, status, error, stage = null) {
     };
     return { result, logFile: null, logTail: [], logBytes: 0 };
 }
-async function deployNode(job, options) {
+async function deployNode(job, index, options) {
     const { node } = job;
     const started = Date.now();
     await options.onStart?.(node);
-    const logFile = (0,external_node_path_namespaceObject.join)(options.logsDir, `${safeFileName(node.name)}.log`);
-    const log = (0,external_node_fs_namespaceObject.createWriteStream)(logFile, { mode: 0o600 });
-    const logWriter = new BufferedLogFile(log);
+    // The job may have been cancelled while the start hook waited on the GitHub API.
+    if (options.abortSignal.aborted) {
+        return notStarted(node, options.dryRun, 'cancelled', 'the job was cancelled before this node started');
+    }
+    const logFile = (0,external_node_path_namespaceObject.join)(options.logsDir, logFileName(index, node.name));
+    const logWriter = openLogFile(logFile, { capBytes: options.logFileCapBytes });
     const parser = new DeployLogParser({ tailLines: options.tailLines });
     const liveLimit = options.liveEchoBytes ?? DEFAULT_LIVE_ECHO_BYTES;
     let echoed = 0;
@@ -33581,7 +33999,7 @@ async function deployNode(job, options) {
     const onLine = (stream) => (line) => {
         parser.push(line, stream);
         if (!logWriter.line(line))
-            pauseUntilDrained(log, child.stdout, child.stderr);
+            pauseUntilWritable(logWriter, child.stdout, child.stderr);
         if (echoed < liveLimit) {
             echoed += line.length;
             // The node prefix keeps a log line from ever starting with "::" (a workflow command).
@@ -33601,31 +34019,53 @@ async function deployNode(job, options) {
     let timedOut = false;
     let cancelled = false;
     let killTimer;
-    const stop = () => {
+    let killAt = Infinity;
+    const stop = (graceMs) => {
         child.killGroup('SIGTERM');
-        killTimer ??= setTimeout(() => child.killGroup('SIGKILL'), options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+        // A cancellation during a timeout's grace may only bring the SIGKILL forward.
+        if (Date.now() + graceMs >= killAt)
+            return;
+        killAt = Date.now() + graceMs;
+        if (killTimer)
+            clearTimeout(killTimer);
+        killTimer = setTimeout(() => child.killGroup('SIGKILL'), graceMs);
     };
     const timeout = setTimeout(() => {
         timedOut = true;
-        stop();
+        stop(options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
     }, options.hostTimeoutMs);
-    const onAbort = () => {
-        cancelled = true;
-        stop();
+    let giveUp;
+    const givenUp = new Promise(resolve => {
+        const onAbort = () => {
+            cancelled = true;
+            const graceMs = options.cancelKillGraceMs ?? DEFAULT_CANCEL_KILL_GRACE_MS;
+            stop(graceMs);
+            // Output still flowing after the SIGKILL comes from a process that left the group:
+            // it cannot hold up the report.
+            giveUp = setTimeout(() => resolve(null), graceMs + (options.cancelDrainMs ?? DEFAULT_CANCEL_DRAIN_MS));
+        };
+        options.abortSignal.addEventListener('abort', onAbort, { once: true });
+        if (options.abortSignal.aborted)
+            onAbort();
+        void child.exited.then(() => options.abortSignal.removeEventListener('abort', onAbort));
+    });
+    const exit = (await Promise.race([child.exited, givenUp])) ?? {
+        code: null,
+        signal: null,
+        startError: null
     };
-    options.abortSignal.addEventListener('abort', onAbort, { once: true });
-    if (options.abortSignal.aborted)
-        onAbort();
-    const exit = await child.exited;
     clearTimeout(timeout);
     if (killTimer)
         clearTimeout(killTimer);
+    if (giveUp)
+        clearTimeout(giveUp);
     // Whatever happened, leave nothing of this node running.
     child.killGroup('SIGKILL');
-    options.abortSignal.removeEventListener('abort', onAbort);
+    child.stdout.destroy();
+    child.stderr.destroy();
     stdout.flush();
     stderr.flush();
-    await logWriter.close();
+    const logFileIssue = await logWriter.close(parser.tail());
     const outcome = classifyRun({
         parser,
         exitCode: exit.code,
@@ -33634,6 +34074,7 @@ async function deployNode(job, options) {
         timedOut,
         cancelled,
         node: node.name,
+        profiles: node.targetProfiles,
         timeoutMs: options.hostTimeoutMs,
         startError: exit.startError
             ? `could not start ${job.argv[0]}: ${exit.startError.message}`
@@ -33651,24 +34092,28 @@ async function deployNode(job, options) {
         changes: outcome.changes,
         error: outcome.error
     };
-    return { result, logFile, logTail: parser.tail(), logBytes: stdout.bytesSeen + stderr.bytesSeen };
+    return {
+        result,
+        logFile,
+        logTail: parser.tail(),
+        logBytes: stdout.bytesSeen + stderr.bytesSeen,
+        logFileIssue
+    };
 }
 /** Stops reading the child while the log file catches up, so memory stays bounded. */
-function pauseUntilDrained(log, ...streams) {
+function pauseUntilWritable(log, ...streams) {
     if (streams.every(stream => stream.isPaused()))
         return;
     for (const stream of streams)
         stream.pause();
-    log.once('drain', () => {
+    log.whenWritable(() => {
         for (const stream of streams)
             stream.resume();
     });
 }
-function safeFileName(name) {
-    return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'node';
-}
 
 ;// CONCATENATED MODULE: ./src/deploy/deploy-nodes.ts
+
 
 
 
@@ -33710,7 +34155,7 @@ async function deployNodes(input) {
         dryRun: plan.dryRun,
         logsDir: setup.workspace.logsDir,
         // The marker lets the post step find and stop these processes should the main step be killed.
-        env: { ...process.env, [WORKSPACE_MARKER]: setup.workspace.dir },
+        env: childEnvironment({ [WORKSPACE_MARKER]: setup.workspace.dir }),
         launch: input.launch,
         abortSignal: input.cancelled,
         echo: input.echo
@@ -33737,7 +34182,7 @@ class DeployRsError extends Error {
  * flake's own deploy-rs input (its activate-rs must match, upstream #100,
  * #235), else upstream master.
  */
-async function chooseDeployRs(configured, flake, nix, findOnPath = findExecutable) {
+async function chooseDeployRs(configured, flake, nix, findOnPath = findExecutable, abortSignal) {
     if (configured) {
         // Checked once here, so a typo gives one clear error instead of a failure per node.
         const program = configured[0];
@@ -33753,7 +34198,7 @@ async function chooseDeployRs(configured, flake, nix, findOnPath = findExecutabl
     const onPath = findOnPath('deploy');
     if (onPath)
         return { argv: ['deploy'], reason: `deploy on PATH (${onPath})`, unpinned: false };
-    if (await nix.hasDeployRsInput(flake)) {
+    if (await nix.hasDeployRsInput(flake, abortSignal)) {
         return {
             argv: ['nix', ...deploy_rs_NIX_FEATURES, 'run', '--inputs-from', flake, 'deploy-rs', '--'],
             reason: "the flake's own deploy-rs input, pinned by its lock file",
@@ -33789,11 +34234,13 @@ function isExecutable(file) {
 ;// CONCATENATED MODULE: ./src/deploy/launcher.ts
 
 
+
 /** How long output may keep flowing after the process itself exited (an escaped grandchild). */
 const DRAIN_AFTER_EXIT_MS = 3_000;
 const launchProcess = (argv, env) => {
     const child = (0,external_node_child_process_namespaceObject.spawn)(argv[0], argv.slice(1), {
-        env,
+        // Filtered here too, whoever built env: deploy-rs passes it on to ssh and nix.
+        env: withoutSecrets(env),
         stdio: ['ignore', 'pipe', 'pipe'],
         // Its own process group, so a timeout or cancellation can stop ssh and nix too.
         detached: true
@@ -33826,6 +34273,175 @@ const launchProcess = (argv, env) => {
         killGroup: signal => killGroup(child.pid, signal)
     };
 };
+
+;// CONCATENATED MODULE: ./src/cancellation.ts
+/**
+ * The job's cancellation and the time the report has after it.
+ *
+ * On cancel the runner sends SIGINT, about 7.5 s later SIGTERM, and about
+ * 2.5 s after that kills the step. Everything after the first signal is
+ * bounded so that the step has exited before the SIGTERM:
+ *
+ *   0 s   running nodes get SIGTERM, key scans and nix are stopped
+ *   2 s   SIGKILL to what is left of them; 1 s more for their output
+ *   3 s   outputs and summary written
+ *   5 s   deadline: GitHub API calls still waiting are given up, later ones skipped
+ *   7 s   log groups still printing are cut; the step exits
+ */
+/** From the first signal to the point where work waiting on GitHub is given up. */
+const REPORT_DEADLINE_MS = 5_000;
+/** Local output (the log groups) may go on this much longer than the deadline. */
+const LOCAL_OUTPUT_EXTRA_MS = 2_000;
+/** A second signal means the kill is near: the deadline moves to at most this far away. */
+const SECOND_SIGNAL_DEADLINE_MS = 1_000;
+class Cancellation {
+    deadlineMs;
+    secondSignalMs;
+    controller = new AbortController();
+    deadline = Infinity;
+    timer;
+    expire = () => undefined;
+    /** Settles at the deadline; never while the job is not cancelled. */
+    expired = new Promise(resolve => {
+        this.expire = resolve;
+    });
+    warned = new Set();
+    constructor(deadlineMs = REPORT_DEADLINE_MS, secondSignalMs = SECOND_SIGNAL_DEADLINE_MS) {
+        this.deadlineMs = deadlineMs;
+        this.secondSignalMs = secondSignalMs;
+    }
+    /** Aborted when the job is cancelled. */
+    get signal() {
+        return this.controller.signal;
+    }
+    get cancelled() {
+        return this.controller.signal.aborted;
+    }
+    /** The first call cancels the job and starts the clock; a later one can only bring the deadline closer. */
+    cancel() {
+        if (!this.cancelled) {
+            this.controller.abort();
+            this.setDeadline(Date.now() + this.deadlineMs);
+        }
+        else {
+            this.setDeadline(Math.min(this.deadline, Date.now() + this.secondSignalMs));
+        }
+    }
+    /** Milliseconds until the deadline (plus `extraMs`); Infinity while the job is not cancelled. */
+    timeLeft(extraMs = 0) {
+        return this.deadline === Infinity ? Infinity : Math.max(0, this.deadline + extraMs - Date.now());
+    }
+    /**
+     * Waits for `work`, but once the job is cancelled no longer than the
+     * deadline plus `extraMs`: `{ done: false }` then, and the work is left
+     * behind (the step exits without it).
+     */
+    async within(work, extraMs = 0) {
+        return Promise.race([
+            work.then(value => ({ done: true, value })),
+            this.expired
+                .then(() => delay(Math.max(0, this.deadline + extraMs - Date.now())))
+                .then(() => ({ done: false }))
+        ]);
+    }
+    /**
+     * Runs `step` bounded by `within`; once its time after a cancel is spent
+     * it is not started at all. Either way the cut is reported through `warn`,
+     * once per `what`.
+     */
+    async bounded(what, step, warn, extraMs = 0) {
+        if (this.timeLeft(extraMs) === 0) {
+            this.warnOnce(what, warn, `${what}: skipped, because the job was cancelled and the time for the report is spent.`);
+            return;
+        }
+        const result = await this.within(step(), extraMs);
+        if (!result.done) {
+            this.warnOnce(what, warn, `${what}: given up, because the job was cancelled and the report must be done before the runner stops this step.`);
+        }
+    }
+    warnOnce(what, warn, message) {
+        if (this.warned.has(what))
+            return;
+        this.warned.add(what);
+        warn(message);
+    }
+    setDeadline(at) {
+        this.deadline = at;
+        if (this.timer)
+            clearTimeout(this.timer);
+        // Kept referenced: a promise waiting on the deadline must not let the step end unsettled.
+        this.timer = setTimeout(this.expire, Math.max(0, at - Date.now()));
+    }
+}
+function delay(ms) {
+    return new Promise(resolve => setTimeout(resolve, ms));
+}
+
+;// CONCATENATED MODULE: ./src/secret-registry.ts
+/**
+ * The secret values this run knows (key, its lines, passphrase, token), kept
+ * so that text the runner does not mask can be redacted before it leaves: the
+ * runner masks the job log, but the PR comment and the deployment records go
+ * straight to the GitHub API, where nothing masks them.
+ */
+/**
+ * Shorter values are not redacted: a 1–3 character value cannot be told apart
+ * from ordinary text (every `==` or `abc` of a report would vanish), and it is
+ * no secret worth the name on its own. The same floor decides which key lines
+ * are masked (see `maskSecret` in inputs.ts).
+ */
+const MIN_SECRET_CHARS = 4;
+/** What a secret value is replaced with: the runner's own mask, so both look alike. */
+const REDACTED = '***';
+const known = new Set();
+/** `known`, longest first, so a whole key is replaced before any of its lines; rebuilt lazily. */
+let ordered = null;
+/** Remembers a secret value for `redactSecrets`. Values under `MIN_SECRET_CHARS` are ignored. */
+function rememberSecret(value) {
+    if (value.length < MIN_SECRET_CHARS || known.has(value))
+        return;
+    known.add(value);
+    ordered = null;
+}
+/** Every known secret value in `text` replaced by `***`. */
+function redactSecrets(text) {
+    if (known.size === 0 || text === '')
+        return text;
+    ordered ??= [...known].sort((a, b) => b.length - a.length);
+    let out = text;
+    for (const value of ordered)
+        if (out.includes(value))
+            out = out.split(value).join(REDACTED);
+    return out;
+}
+/**
+ * `redactSecrets` applied to every string inside plain objects and arrays (a
+ * copy; other values are kept as they are). For report data before it is
+ * rendered: rendering escapes and shortens text, and a secret that was
+ * escaped or cut in half would no longer be found in the result.
+ */
+function redactDeep(value) {
+    if (known.size === 0)
+        return value;
+    return redactValue(value);
+}
+function redactValue(value) {
+    if (typeof value === 'string')
+        return redactSecrets(value);
+    if (Array.isArray(value))
+        return value.map(redactValue);
+    if (value !== null &&
+        typeof value === 'object' &&
+        Object.getPrototypeOf(value) === Object.prototype) {
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactValue(item)]));
+    }
+    return value;
+}
+/** For tests: forgets every value. */
+function forgetSecrets() {
+    known.clear();
+    ordered = null;
+}
 
 ;// CONCATENATED MODULE: ./src/words.ts
 /**
@@ -33880,6 +34496,8 @@ function splitWords(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
+
+
 
 
 /** Bad input: every problem found, each naming its input. */
@@ -33958,7 +34576,7 @@ function readSettings(getInput = name => core_getInput(name)) {
     const sshPrivateKey = getInput('ssh-private-key');
     const sshKeyPassphrase = getInput('ssh-key-passphrase');
     const githubToken = getInput('github-token');
-    maskSecret(sshPrivateKey);
+    maskPrivateKey(sshPrivateKey);
     maskSecret(sshKeyPassphrase);
     maskSecret(githubToken);
     const problems = [];
@@ -34002,19 +34620,43 @@ function readSettings(getInput = name => core_getInput(name)) {
         throw new InputError(problems);
     return settings;
 }
-/** Masks a secret as a whole and line by line (the runner masks per line). */
+/**
+ * Masks a secret as a whole and line by line, and remembers it for redacting
+ * what the runner does not mask (the PR comment, deployment records).
+ *
+ * The runner masks every value it is given, of any length, but child
+ * processes reach the log one line at a time, so a multi-line value must also
+ * be given line by line. Lines under `MIN_SECRET_CHARS` (the tail of a key's
+ * base64, e.g. `g=`) are not masked: their characters would vanish from the
+ * whole log, and 1–3 base64 characters give nothing away. Armor lines
+ * (`-----BEGIN ... KEY-----`) are public text and are not masked either.
+ */
 function maskSecret(secret) {
+    maskValues(maskValuesOf(secret));
+}
+/**
+ * `maskSecret` for the ssh-private-key input: the secret as pasted, and each
+ * key as the workspace rebuilds it. A key pasted onto one line becomes many
+ * lines there, none of which the pasted value contains as a line of its own.
+ * (The decrypted form of an encrypted key is masked when it is made: the
+ * workspace calls `maskSecret` on it.)
+ */
+function maskPrivateKey(secret) {
+    maskValues([secret, ...normalisedPrivateKeys(secret)].flatMap(maskValuesOf));
+}
+function maskValuesOf(secret) {
     if (secret.trim() === '')
-        return;
-    core_setSecret(secret);
-    const lines = secret.split(/\r?\n/);
-    if (lines.length === 1)
-        return;
-    for (const line of lines) {
-        const trimmed = line.trim();
-        // Armor lines like "-----END OPENSSH PRIVATE KEY-----" are public text; masking them hides nothing.
-        if (trimmed.length >= 8 && !trimmed.startsWith('-----'))
-            core_setSecret(trimmed);
+        return [];
+    const lines = secret
+        .split(/[\r\n]+/)
+        .map(line => line.trim())
+        .filter(line => line.length >= MIN_SECRET_CHARS && !line.startsWith('-----'));
+    return [secret, ...(lines.length === 1 && lines[0] === secret ? [] : lines)];
+}
+function maskValues(values) {
+    for (const value of new Set(values)) {
+        core_setSecret(value);
+        rememberSecret(value);
     }
 }
 function describe(value) {
@@ -34239,6 +34881,7 @@ function parseInventory(json, flake) {
         if (node.hostname.startsWith('-')) {
             throw new PlanError(`flake '${flake}': deploy.nodes.${JSON.stringify(name)}.hostname starts with '-', which ssh would take for an option`);
         }
+        checkHostname(node.hostname, `flake '${flake}': deploy.nodes.${JSON.stringify(name)}.hostname`);
         const sshOpts = stringList(node.sshOpts);
         const profiles = stringList(node.profiles);
         if (profiles.length === 0) {
@@ -34257,6 +34900,19 @@ function parseInventory(json, flake) {
     if (nodes.length === 0)
         throw new PlanError(`flake '${flake}' has no deploy.nodes`);
     return nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+/**
+ * A hostname goes into known_hosts, and to ssh-keyscan, as the one host it is:
+ * a blank or comma would make it a list of names (ssh-keyscan files the key of
+ * the first under all of them), `*`, `?` and `!` are patterns, brackets a port.
+ * DNS names, IPv4 and plain IPv6 addresses (deploy-rs passes `user@::1` to
+ * ssh, which takes it) remain.
+ */
+function checkHostname(hostname, where) {
+    if (!/^[A-Za-z0-9._:-]+$/.test(hostname)) {
+        const bad = [...hostname].find(c => !/[A-Za-z0-9._:-]/.test(c));
+        throw new PlanError(`${where} is ${JSON.stringify(hostname)}, which holds ${JSON.stringify(bad)}: a hostname may hold only letters, digits, '.', '-', '_' and ':' (an IPv6 address, without brackets; a port goes in sshOpts as -p). Blanks, commas, wildcards and brackets would make known_hosts trust it under other names.`);
+    }
 }
 function stringList(value) {
     return Array.isArray(value)
@@ -34284,6 +34940,85 @@ function sshPort(sshOpts) {
 function portOption(option) {
     const match = /^\s*port(?:\s*=\s*|\s+)(\d+)\s*$/i.exec(option ?? '');
     return match?.[1];
+}
+
+;// CONCATENATED MODULE: ./src/plan/ssh-opts.ts
+/**
+ * Which of a node's sshOpts would undo the action's host-key protections.
+ * Options given on ssh's command line beat its config file, and the last -F
+ * replaces the action's config file (jump hosts included), so such options
+ * are refused, not reordered.
+ */
+/** ssh's flags that take a value (OpenSSH 9.x getopt string); the value may be glued on. */
+const ssh_opts_FLAGS_WITH_VALUE = new Set('bceilmopBDEFIJLOQRSwW');
+/** Flags that replace what the action set: its config file, its multiplexing settings. */
+const REFUSED_FLAGS = {
+    F: "replaces the action's ssh config file (host-key checking, its known_hosts) for this node and its jump hosts",
+    S: 'sets a ControlPath: ssh would reuse a master connection without checking the host key',
+    M: 'turns on ControlMaster: multiplexing skips the host-key check of reused connections and breaks magic rollback'
+};
+/**
+ * `-o` options that decide how host keys are checked (lower case, as ssh compares them).
+ * ssh keeps the first value it reads, and the action's own `-o` options come
+ * first on every command line (src/ssh/workspace.ts sshOptionsFor): a node's
+ * later value for one of those is ignored by ssh, so it is only reported. The
+ * others would take effect (the command line beats the config file): refused.
+ */
+const IGNORED_OPTIONS = new Set([
+    'stricthostkeychecking',
+    'userknownhostsfile',
+    'globalknownhostsfile',
+    'batchmode',
+    'controlmaster',
+    'controlpath'
+]);
+const REFUSED_OPTIONS = new Set([
+    'knownhostscommand',
+    'hostkeyalias',
+    'nohostauthenticationforlocalhost',
+    'verifyhostkeydns',
+    'updatehostkeys',
+    'controlpersist'
+]);
+/** Reads a node's sshOpts as ssh's getopt would and sorts out what touches host-key checking. */
+function reviewSshOpts(sshOpts) {
+    const ignored = [];
+    for (let i = 0; i < sshOpts.length; i++) {
+        const word = sshOpts[i];
+        if (!word.startsWith('-') || word === '-' || word === '--')
+            continue;
+        // getopt: flags may be bundled (-vF file); a flag with a value takes the rest of the word or the next word.
+        for (let at = 1; at < word.length; at++) {
+            const flag = word[at];
+            if (Object.hasOwn(REFUSED_FLAGS, flag)) {
+                const option = at === word.length - 1 ? `${word} ${sshOpts[i + 1] ?? ''}`.trim() : word;
+                return { refused: { option, why: REFUSED_FLAGS[flag] }, ignored };
+            }
+            if (!ssh_opts_FLAGS_WITH_VALUE.has(flag))
+                continue;
+            const glued = at < word.length - 1;
+            const value = glued ? word.slice(at + 1) : sshOpts[i + 1];
+            if (!glued)
+                i++;
+            if (flag === 'o' && value !== undefined) {
+                const keyword = /^\s*([A-Za-z0-9]+)/.exec(value)?.[1]?.toLowerCase();
+                const option = glued ? word : `-o ${value}`;
+                if (keyword !== undefined && REFUSED_OPTIONS.has(keyword)) {
+                    return {
+                        refused: {
+                            option,
+                            why: 'changes how host keys are checked, which the action controls (strictly, against its own known_hosts, without multiplexing)'
+                        },
+                        ignored
+                    };
+                }
+                if (keyword !== undefined && IGNORED_OPTIONS.has(keyword))
+                    ignored.push(option);
+            }
+            break;
+        }
+    }
+    return { refused: null, ignored };
 }
 
 ;// CONCATENATED MODULE: ./src/plan/targets.ts
@@ -34380,24 +35115,26 @@ function listNames(names) {
 
 
 
+
 /** One `nix eval` lists the nodes; targets are resolved against them before anything connects. */
-async function makePlan(settings, dryRun, nix) {
+async function makePlan(settings, dryRun, nix, abortSignal) {
     if (dryRun &&
         settings.deployArgs.deploy.some(arg => arg.split('=')[0] === '--rollback-succeeded')) {
         throw new InputError([
             'deploy-args: --rollback-succeeded cannot be set on a dry run: the action passes --rollback-succeeded false so that a failed dry activation cannot roll back real generations.'
         ]);
     }
-    const json = await nix.evalDeployNodes(settings.flake, settings.deployArgs.nix);
+    const json = await nix.evalDeployNodes(settings.flake, settings.deployArgs.nix, abortSignal);
     const inventory = parseInventory(json, settings.flake);
     const nodes = resolveTargets(settings.targets, inventory);
-    for (const node of nodes)
-        checkAddressable(node, settings.flake);
-    return { flake: settings.flake, dryRun, nodes };
+    const warnings = nodes.flatMap(node => checkAddressable(node, settings.flake));
+    return { flake: settings.flake, dryRun, nodes, warnings };
 }
 /**
  * deploy-rs cannot name a node holding a double quote, and splits --ssh-opts
  * on spaces: say so before anything runs rather than fail obscurely later.
+ * sshOpts that would weaken host-key checking are refused here too; those
+ * that ssh ignores anyway are returned as warnings.
  */
 function checkAddressable(node, flake) {
     const where = `flake '${flake}': deploy.nodes.${JSON.stringify(node.name)}`;
@@ -34408,6 +35145,263 @@ function checkAddressable(node, flake) {
     if (spaced !== undefined) {
         throw new PlanError(`${where}: sshOpts element ${JSON.stringify(spaced)} contains a blank, which deploy-rs's --ssh-opts splits apart; move that option into the ssh-config input (e.g. 'Host ${node.hostname}' followed by the option).`);
     }
+    const { refused, ignored } = reviewSshOpts(node.sshOpts);
+    if (refused !== null) {
+        throw new PlanError(`${where}: sshOpts ${JSON.stringify(refused.option)} cannot be used: it ${refused.why}. Remove it; pin host keys with the known-hosts input.`);
+    }
+    return ignored.map(option => `${where}: sshOpts ${JSON.stringify(option)} has no effect: the action checks host keys strictly against its own known_hosts, and its options come first. Remove it; pin host keys with the known-hosts input.`);
+}
+
+;// CONCATENATED MODULE: ./src/report/markdown.ts
+/**
+ * Escaping and size helpers for everything the report writes into GitHub
+ * Markdown (job summary, PR comment). Everything that comes from a flake, a
+ * host or a log is untrusted: it goes through one of these functions before
+ * it is placed in Markdown or HTML.
+ *
+ * Which helper for which place:
+ * - `mdText`: inline Markdown (table cells, list items, paragraphs).
+ * - `codeSpan`: a value shown as code (hostnames, profiles, units, flake).
+ * - `htmlText`: text inside a raw HTML line (e.g. `<summary>`), where
+ *   Markdown is not parsed and only HTML entities work.
+ * - `preLines`: lines inside a `<pre>` block.
+ */
+
+/* eslint-disable no-control-regex */
+/** C0/C1 controls except tab and newline (CR is handled separately). */
+const CONTROL_RE = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+/* eslint-enable no-control-regex */
+/** Bidirectional overrides, which can make text read differently than it is. */
+const BIDI_RE = /[\u202a-\u202e\u2066-\u2069]/g;
+/** Unicode line and paragraph separators: some Markdown renderers end a line there. */
+const SEPARATOR_RE = /[\u2028\u2029]/g;
+
+/**
+ * Makes one log line printable: strips ANSI, keeps what a terminal would show
+ * after carriage returns (progress bars), drops other control characters and
+ * bidi overrides. Newlines are kept (callers that need one line replace them);
+ * U+2028 and U+2029 become newlines, so a table row cannot be split by one.
+ */
+function cleanText(text) {
+    let out = stripAnsi(text);
+    if (out.includes('\r')) {
+        out = out
+            .split('\n')
+            .map(line => {
+            const parts = line.split('\r').filter(p => p !== '');
+            return parts.length > 0 ? parts[parts.length - 1] : '';
+        })
+            .join('\n');
+    }
+    return out.replace(CONTROL_RE, '').replace(BIDI_RE, '').replace(SEPARATOR_RE, '\n');
+}
+/** `cleanText`, then every run of line breaks (and the spaces around it) becomes one space. */
+function markdown_oneLine(text) {
+    return cleanText(text)
+        .replace(/[ \t]*\n[\s]*/g, ' ')
+        .trim();
+}
+/**
+ * Escapes the characters that are special in HTML text (`&`, `<`, `>`). Not
+ * for attribute values: the report never puts untrusted text in attributes.
+ */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/** U+200B: invisible, and GitHub's autolinkers do not match across it. */
+const ZWSP = '\u200b';
+/**
+ * Makes text inert for GitHub's autolinkers by putting a zero-width space
+ * where they would match. In a PR comment a mention notifies the person, and a
+ * reference to an issue or pull request (also in another repository) adds a
+ * "mentioned this" event to it: untrusted text must do neither. Defused:
+ * - `@name`, `@org/team` after a non-word character (GitHub's mention rule;
+ *   `root@host` is no mention and is left alone);
+ * - `#12` after anything, which covers `owner/repo#12` and `repo#12`, and
+ *   `#name` after a non-word character;
+ * - `GH-12`, any case;
+ * - `name@1a2b3c4` and `owner/repo@<sha>` (links to commits elsewhere);
+ * - `https://` and `www.` (an autolinked URL of an issue also references it).
+ * Bare commit SHAs are left alone: GitHub links them only to commits of this
+ * repository, which notifies no one. Not needed inside code or `<pre>`, which
+ * GitHub never autolinks.
+ */
+function defuseMentions(text) {
+    return text
+        .replace(/(^|\W)([@#])(?=\w)/g, `$1$2${ZWSP}`)
+        .replace(/#(?=\d)/g, `#${ZWSP}`)
+        .replace(/@(?=[0-9a-f]{7,40}\b)/gi, `@${ZWSP}`)
+        .replace(/\b(GH)-(?=\d)/gi, `$1-${ZWSP}`)
+        .replace(/:\/\//g, `:${ZWSP}//`)
+        .replace(/\b(www)\./gi, `$1${ZWSP}.`);
+}
+/**
+ * Untrusted text for inline Markdown: one line, Markdown punctuation escaped
+ * with backslashes (so `|` cannot split a table cell), HTML escaped, mentions
+ * defused. Safe anywhere except at the very start of a line.
+ */
+function mdText(text) {
+    const md = markdown_oneLine(text).replace(/[\\`*_[\]~|]/g, ch => `\\${ch}`);
+    return defuseMentions(escapeHtml(md));
+}
+/**
+ * Untrusted text as a Markdown code span. The fence is longer than any run of
+ * backticks inside. In a table cell, `|` must be escaped even inside code
+ * (GitHub removes the backslash there); elsewhere it must not be.
+ */
+function codeSpan(text, opts = {}) {
+    let content = markdown_oneLine(text);
+    if (content === '')
+        return '—';
+    if (opts.inTable)
+        content = content.replace(/\|/g, '\\|');
+    const longestRun = Math.max(0, ...(content.match(/`+/g) ?? []).map(run => run.length));
+    const fence = '`'.repeat(longestRun + 1);
+    const pad = content.startsWith('`') || content.endsWith('`') ? ' ' : '';
+    return `${fence}${pad}${content}${pad}${fence}`;
+}
+/** Untrusted text inside raw HTML on one line (`<summary>`, `<strong>`). */
+function htmlText(text) {
+    return defuseMentions(escapeHtml(markdown_oneLine(text)));
+}
+/**
+ * Lines for a `<pre>` block: cleaned, HTML-escaped (so `</pre>` in a log line
+ * cannot end the block), each cut to `maxChars`.
+ */
+function preLines(lines, maxChars) {
+    return lines
+        .map(line => escapeHtml(capChars(cleanText(line).replace(/\n/g, ' '), maxChars)))
+        .join('\n');
+}
+/**
+ * A link target that cannot break out of `[text](url)`: only http(s) URLs,
+ * with spaces, quotes, brackets and parentheses percent-encoded. Null otherwise.
+ */
+function safeUrl(url) {
+    if (!url || !/^https?:\/\/[^\s]+$/i.test(url))
+        return null;
+    return url.replace(/[<>()"'\\`|[\]]/g, ch => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+/** UTF-8 size of a string, the unit of GitHub's 1 MiB step-summary limit. */
+function byteLength(text) {
+    return Buffer.byteLength(text, 'utf8');
+}
+/** The longest prefix of `text` whose UTF-8 encoding fits in `maxBytes`, never splitting a character. */
+function truncateBytes(text, maxBytes) {
+    if (maxBytes <= 0)
+        return '';
+    // Quick exit without encoding: UTF-8 uses at most 3 bytes per UTF-16 unit.
+    if (text.length * 3 <= maxBytes)
+        return text;
+    const buf = Buffer.from(text, 'utf8');
+    if (buf.length <= maxBytes)
+        return text;
+    let end = maxBytes;
+    // Step back over continuation bytes (10xxxxxx) to the start of a character.
+    while (end > 0 && (buf[end] & 0xc0) === 0x80)
+        end--;
+    return buf.subarray(0, end).toString('utf8');
+}
+/** The longest prefix of at most `maxChars` UTF-16 units that does not split a surrogate pair. */
+function truncateChars(text, maxChars) {
+    if (text.length <= maxChars)
+        return text;
+    if (maxChars <= 0)
+        return '';
+    let end = maxChars;
+    const last = text.charCodeAt(end - 1);
+    if (last >= 0xd800 && last <= 0xdbff)
+        end--;
+    return text.slice(0, end);
+}
+/** Cuts `text` to `maxChars`, ending with `…` when something was cut. */
+function capChars(text, maxChars) {
+    if (text.length <= maxChars)
+        return text;
+    return `${truncateChars(text, Math.max(0, maxChars - 1))}…`;
+}
+
+;// CONCATENATED MODULE: ./src/report/format.ts
+
+/** The fixed order in which statuses are counted and listed. */
+const STATUS_ORDER = [
+    'deployed',
+    'dry-run',
+    'failed',
+    'rolled-back',
+    'unreachable',
+    'timed-out',
+    'skipped',
+    'cancelled'
+];
+const STATUS_SYMBOL = {
+    deployed: '✅',
+    'dry-run': '🔍',
+    failed: '❌',
+    'rolled-back': '↩️',
+    unreachable: '📡',
+    'timed-out': '⏱️',
+    skipped: '⏭️',
+    cancelled: '🚫'
+};
+/** `❌ failed` */
+function statusLabel(status) {
+    return `${STATUS_SYMBOL[status]} ${status}`;
+}
+/** `3.2 s`, `42.0 s`, `1m 04s`, `1h 02m 03s`; `—` for nothing measured. */
+function format_formatDuration(ms) {
+    if (!Number.isFinite(ms) || ms <= 0)
+        return '—';
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    const totalSeconds = Math.round(ms / 1000);
+    const hours = Math.floor(totalSeconds / 3600);
+    const minutes = Math.floor((totalSeconds % 3600) / 60);
+    const seconds = totalSeconds % 60;
+    const ss = `${String(seconds).padStart(2, '0')}s`;
+    if (hours === 0)
+        return `${minutes}m ${ss}`;
+    return `${hours}h ${String(minutes).padStart(2, '0')}m ${ss}`;
+}
+/** `512 B`, `12.3 KiB`, `4.0 MiB`, `1.2 GiB`. */
+function formatBytes(bytes) {
+    if (bytes < 1024)
+        return `${bytes} B`;
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes / 1024;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return `${value.toFixed(1)} ${units[unit]}`;
+}
+/** `5 deployed · 1 failed · 1 unreachable`: non-zero counts in `STATUS_ORDER`. */
+function formatTotals(results) {
+    return STATUS_ORDER.map(status => [status, results.filter(r => r.status === status).length])
+        .filter(([, count]) => count > 0)
+        .map(([status, count]) => `${count} ${status}`)
+        .join(' · ');
+}
+/** The first 7 characters of a commit sha, or '' when it is not a hex sha. */
+function shortSha(sha) {
+    return /^[0-9a-f]{7,64}$/i.test(sha) ? sha.slice(0, 7).toLowerCase() : '';
+}
+/**
+ * The title of the job-log group holding a node's full log. The summary and
+ * the PR comment point readers at these titles, so all share this function.
+ */
+function logGroupTitle(result) {
+    return `deploy-rs log: ${markdown_oneLine(result.node)} (${statusLabel(result.status)})`;
+}
+/**
+ * `failed at activate: <error>` — the one-line reason for a node that did
+ * not succeed, without the node name.
+ */
+function failureReason(result) {
+    const where = result.stage ? ` at ${result.stage}` : '';
+    const error = result.error ? `: ${markdown_oneLine(result.error)}` : '';
+    return `${result.status}${where}${error}`;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -39449,239 +40443,6 @@ function wantsPrComment(setting, env) {
         : setting;
 }
 
-;// CONCATENATED MODULE: ./src/report/markdown.ts
-/**
- * Escaping and size helpers for everything the report writes into GitHub
- * Markdown (job summary, PR comment). Everything that comes from a flake, a
- * host or a log is untrusted: it goes through one of these functions before
- * it is placed in Markdown or HTML.
- *
- * Which helper for which place:
- * - `mdText`: inline Markdown (table cells, list items, paragraphs).
- * - `codeSpan`: a value shown as code (hostnames, profiles, units, flake).
- * - `htmlText`: text inside a raw HTML line (e.g. `<summary>`), where
- *   Markdown is not parsed and only HTML entities work.
- * - `preLines`: lines inside a `<pre>` block.
- */
-
-/* eslint-disable no-control-regex */
-/** C0/C1 controls except tab and newline (CR is handled separately). */
-const CONTROL_RE = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-/* eslint-enable no-control-regex */
-/** Bidirectional overrides, which can make text read differently than it is. */
-const BIDI_RE = /[\u202a-\u202e\u2066-\u2069]/g;
-/** Unicode line and paragraph separators: some Markdown renderers end a line there. */
-const SEPARATOR_RE = /[\u2028\u2029]/g;
-
-/**
- * Makes one log line printable: strips ANSI, keeps what a terminal would show
- * after carriage returns (progress bars), drops other control characters and
- * bidi overrides. Newlines are kept (callers that need one line replace them);
- * U+2028 and U+2029 become newlines, so a table row cannot be split by one.
- */
-function cleanText(text) {
-    let out = stripAnsi(text);
-    if (out.includes('\r')) {
-        out = out
-            .split('\n')
-            .map(line => {
-            const parts = line.split('\r').filter(p => p !== '');
-            return parts.length > 0 ? parts[parts.length - 1] : '';
-        })
-            .join('\n');
-    }
-    return out.replace(CONTROL_RE, '').replace(BIDI_RE, '').replace(SEPARATOR_RE, '\n');
-}
-/** `cleanText`, then every run of line breaks (and the spaces around it) becomes one space. */
-function markdown_oneLine(text) {
-    return cleanText(text)
-        .replace(/[ \t]*\n[\s]*/g, ' ')
-        .trim();
-}
-/**
- * Escapes the characters that are special in HTML text (`&`, `<`, `>`). Not
- * for attribute values: the report never puts untrusted text in attributes.
- */
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-/**
- * Stops GitHub from turning `@name` into a mention (which notifies people when
- * it lands in a PR comment) and `#123` into a cross-reference, by putting a
- * zero-width space after the sign. Not needed inside code or `<pre>`.
- */
-function defuseMentions(text) {
-    return text.replace(/(^|[^\w`])([@#])(?=[\w])/g, '$1$2\u200b');
-}
-/**
- * Untrusted text for inline Markdown: one line, Markdown punctuation escaped
- * with backslashes (so `|` cannot split a table cell), HTML escaped, mentions
- * defused. Safe anywhere except at the very start of a line.
- */
-function mdText(text) {
-    const md = markdown_oneLine(text).replace(/[\\`*_[\]~|]/g, ch => `\\${ch}`);
-    return defuseMentions(escapeHtml(md));
-}
-/**
- * Untrusted text as a Markdown code span. The fence is longer than any run of
- * backticks inside. In a table cell, `|` must be escaped even inside code
- * (GitHub removes the backslash there); elsewhere it must not be.
- */
-function codeSpan(text, opts = {}) {
-    let content = markdown_oneLine(text);
-    if (content === '')
-        return '—';
-    if (opts.inTable)
-        content = content.replace(/\|/g, '\\|');
-    const longestRun = Math.max(0, ...(content.match(/`+/g) ?? []).map(run => run.length));
-    const fence = '`'.repeat(longestRun + 1);
-    const pad = content.startsWith('`') || content.endsWith('`') ? ' ' : '';
-    return `${fence}${pad}${content}${pad}${fence}`;
-}
-/** Untrusted text inside raw HTML on one line (`<summary>`, `<strong>`). */
-function htmlText(text) {
-    return defuseMentions(escapeHtml(markdown_oneLine(text)));
-}
-/**
- * Lines for a `<pre>` block: cleaned, HTML-escaped (so `</pre>` in a log line
- * cannot end the block), each cut to `maxChars`.
- */
-function preLines(lines, maxChars) {
-    return lines
-        .map(line => escapeHtml(capChars(cleanText(line).replace(/\n/g, ' '), maxChars)))
-        .join('\n');
-}
-/**
- * A link target that cannot break out of `[text](url)`: only http(s) URLs,
- * with spaces, quotes, brackets and parentheses percent-encoded. Null otherwise.
- */
-function safeUrl(url) {
-    if (!url || !/^https?:\/\/[^\s]+$/i.test(url))
-        return null;
-    return url.replace(/[<>()"'\\`|[\]]/g, ch => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-/** UTF-8 size of a string, the unit of GitHub's 1 MiB step-summary limit. */
-function byteLength(text) {
-    return Buffer.byteLength(text, 'utf8');
-}
-/** The longest prefix of `text` whose UTF-8 encoding fits in `maxBytes`, never splitting a character. */
-function truncateBytes(text, maxBytes) {
-    if (maxBytes <= 0)
-        return '';
-    // Quick exit without encoding: UTF-8 uses at most 3 bytes per UTF-16 unit.
-    if (text.length * 3 <= maxBytes)
-        return text;
-    const buf = Buffer.from(text, 'utf8');
-    if (buf.length <= maxBytes)
-        return text;
-    let end = maxBytes;
-    // Step back over continuation bytes (10xxxxxx) to the start of a character.
-    while (end > 0 && (buf[end] & 0xc0) === 0x80)
-        end--;
-    return buf.subarray(0, end).toString('utf8');
-}
-/** The longest prefix of at most `maxChars` UTF-16 units that does not split a surrogate pair. */
-function truncateChars(text, maxChars) {
-    if (text.length <= maxChars)
-        return text;
-    if (maxChars <= 0)
-        return '';
-    let end = maxChars;
-    const last = text.charCodeAt(end - 1);
-    if (last >= 0xd800 && last <= 0xdbff)
-        end--;
-    return text.slice(0, end);
-}
-/** Cuts `text` to `maxChars`, ending with `…` when something was cut. */
-function capChars(text, maxChars) {
-    if (text.length <= maxChars)
-        return text;
-    return `${truncateChars(text, Math.max(0, maxChars - 1))}…`;
-}
-
-;// CONCATENATED MODULE: ./src/report/format.ts
-
-/** The fixed order in which statuses are counted and listed. */
-const STATUS_ORDER = [
-    'deployed',
-    'dry-run',
-    'failed',
-    'rolled-back',
-    'unreachable',
-    'timed-out',
-    'skipped',
-    'cancelled'
-];
-const STATUS_SYMBOL = {
-    deployed: '✅',
-    'dry-run': '🔍',
-    failed: '❌',
-    'rolled-back': '↩️',
-    unreachable: '📡',
-    'timed-out': '⏱️',
-    skipped: '⏭️',
-    cancelled: '🚫'
-};
-/** `❌ failed` */
-function statusLabel(status) {
-    return `${STATUS_SYMBOL[status]} ${status}`;
-}
-/** `3.2 s`, `42.0 s`, `1m 04s`, `1h 02m 03s`; `—` for nothing measured. */
-function format_formatDuration(ms) {
-    if (!Number.isFinite(ms) || ms <= 0)
-        return '—';
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    const totalSeconds = Math.round(ms / 1000);
-    const hours = Math.floor(totalSeconds / 3600);
-    const minutes = Math.floor((totalSeconds % 3600) / 60);
-    const seconds = totalSeconds % 60;
-    const ss = `${String(seconds).padStart(2, '0')}s`;
-    if (hours === 0)
-        return `${minutes}m ${ss}`;
-    return `${hours}h ${String(minutes).padStart(2, '0')}m ${ss}`;
-}
-/** `512 B`, `12.3 KiB`, `4.0 MiB`, `1.2 GiB`. */
-function formatBytes(bytes) {
-    if (bytes < 1024)
-        return `${bytes} B`;
-    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes / 1024;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return `${value.toFixed(1)} ${units[unit]}`;
-}
-/** `5 deployed · 1 failed · 1 unreachable`: non-zero counts in `STATUS_ORDER`. */
-function formatTotals(results) {
-    return STATUS_ORDER.map(status => [status, results.filter(r => r.status === status).length])
-        .filter(([, count]) => count > 0)
-        .map(([status, count]) => `${count} ${status}`)
-        .join(' · ');
-}
-/** The first 7 characters of a commit sha, or '' when it is not a hex sha. */
-function shortSha(sha) {
-    return /^[0-9a-f]{7,64}$/i.test(sha) ? sha.slice(0, 7).toLowerCase() : '';
-}
-/**
- * The title of the job-log group holding a node's full log. The summary and
- * the PR comment point readers at these titles, so all share this function.
- */
-function logGroupTitle(result) {
-    return `deploy-rs log: ${markdown_oneLine(result.node)} (${statusLabel(result.status)})`;
-}
-/**
- * `failed at activate: <error>` — the one-line reason for a node that did
- * not succeed, without the node name.
- */
-function failureReason(result) {
-    const where = result.stage ? ` at ${result.stage}` : '';
-    const error = result.error ? `: ${markdown_oneLine(result.error)}` : '';
-    return `${result.status}${where}${error}`;
-}
-
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
 /**
  * One error annotation per node that did not succeed, so the failures show
@@ -39707,9 +40468,66 @@ function annotateFailures(results, annotate = error) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/github-client.ts
+/**
+ * The one GitHub API client of the report (PR comment, deployments, token
+ * identity). Every request it sends is bounded in time and carries no known
+ * secret: both are done here, at the boundary, so no caller can forget them.
+ */
+
+
+/**
+ * Per request. GitHub ends a request it has worked on for 10 seconds itself
+ * (it answers with a timeout error), so a request still unanswered after 20
+ * seconds is lost on the way (a stalled proxy or connection): twice GitHub's
+ * own limit leaves room for a slow network without letting one request hold
+ * the job. With a bounded number of requests, the report phase is bounded.
+ */
+const API_TIMEOUT_MS = 20_000;
+/** The free-text fields of the requests the action makes (comment body, deployment descriptions). */
+const TEXT_FIELDS = ['body', 'description'];
+/** A request that got no answer within the timeout. Carries no request details (they hold the token). */
+class ApiTimeoutError extends Error {
+    timeoutMs;
+    constructor(timeoutMs) {
+        super(`no answer within ${Number((timeoutMs / 1000).toFixed(1))} s`);
+        this.name = 'ApiTimeoutError';
+        this.timeoutMs = timeoutMs;
+    }
+}
+function createGitHubClient(token, opts = {}) {
+    const timeoutMs = opts.timeoutMs ?? API_TIMEOUT_MS;
+    const octokit = getOctokit(token, opts.baseUrl ? { baseUrl: opts.baseUrl } : {});
+    octokit.hook.wrap('request', async (request, options) => {
+        const params = options;
+        for (const field of TEXT_FIELDS) {
+            if (typeof params[field] === 'string')
+                params[field] = redactSecrets(params[field]);
+        }
+        const timeout = AbortSignal.timeout(timeoutMs);
+        const callerSignal = options.request?.signal;
+        options.request = {
+            ...options.request,
+            signal: callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout
+        };
+        try {
+            return await request(options);
+        }
+        catch (error) {
+            if (timeout.aborted)
+                throw new ApiTimeoutError(timeoutMs);
+            throw error;
+        }
+    });
+    return octokit;
+}
+
 ;// CONCATENATED MODULE: ./src/report/api-error.ts
 
+
 function describeApiError(err) {
+    if (err instanceof ApiTimeoutError)
+        return { status: null, message: err.message, timedOut: true };
     let status = null;
     let message = String(err);
     if (err !== null && typeof err === 'object') {
@@ -39735,17 +40553,19 @@ function describeApiError(err) {
             }
         }
     }
-    return { status, message: capChars(markdown_oneLine(message), 300) || 'unknown error' };
+    return { status, message: capChars(markdown_oneLine(message), 300) || 'unknown error', timedOut: false };
 }
 /**
  * `<feature>: could not <doing> (HTTP 403: Resource not accessible by integration). <hint>`
  * where the hint depends on the status. `permissionHint` explains 403s.
  */
 function explainApiError(feature, doing, err, permissionHint) {
-    const { status, message } = describeApiError(err);
+    const { status, message, timedOut } = describeApiError(err);
     const http = status === null ? message : `HTTP ${status}: ${message}`;
     let hint;
-    if (status === null)
+    if (timedOut)
+        hint = 'The GitHub API did not answer in time; the next run will try again.';
+    else if (status === null)
         hint = 'The GitHub API could not be reached.';
     else if (status === 401)
         hint = 'The token was rejected; check the `github-token` input.';
@@ -39757,7 +40577,7 @@ function explainApiError(feature, doing, err, permissionHint) {
         hint = `Either it does not exist or the token cannot see it. ${permissionHint}`;
     else
         hint = 'GitHub refused the request.';
-    return { status, message: `${feature}: could not ${doing} (${http}). ${hint}` };
+    return { status, message: `${feature}: could not ${doing} (${http}). ${hint}`, timedOut };
 }
 
 ;// CONCATENATED MODULE: ./src/report/fit.ts
@@ -39838,6 +40658,77 @@ function closeOpenBlocks(markdown) {
         out += open.pop() === 'pre' ? '\n</pre>' : '\n\n</details>';
     }
     return out;
+}
+
+;// CONCATENATED MODULE: ./src/report/token-identity.ts
+/**
+ * Who the `github-token` is: the login GitHub shows as the author of what the
+ * token writes. The PR comment is only ever updated when its author is this
+ * identity, so a comment planted by someone else is never edited.
+ *
+ * How each kind of token answers:
+ * - the job's `GITHUB_TOKEN` and a GitHub App's installation token (`ghs_`):
+ *   REST `GET /user` fails with 403 "Resource not accessible by integration"
+ *   (and `GET /app` needs the app's JWT), but GraphQL `viewer { login }`
+ *   answers with the bot's login, `github-actions[bot]` or `<app-slug>[bot]`,
+ *   exactly as REST shows it in a comment's `user.login`;
+ * - a personal access token, classic or fine-grained, and an app's
+ *   user-to-server token: both answer with the user's login.
+ * So GraphQL is asked first (it serves every kind), and `GET /user` is the
+ * fallback for an endpoint where GraphQL is not reachable. Token prefixes are
+ * not used to guess: they are not guaranteed (older and GHES tokens have none).
+ */
+
+
+/** The identity could not be learned; `message` says why, for a warning. */
+class TokenIdentityError extends Error {
+    /** True when the API did not answer at all (timeout or network): later calls would fail too. */
+    unreachable;
+    constructor(message, unreachable) {
+        super(message);
+        this.name = 'TokenIdentityError';
+        this.unreachable = unreachable;
+    }
+}
+const VIEWER_QUERY = 'query { viewer { login } }';
+/** The token's login (e.g. `github-actions[bot]`). Throws `TokenIdentityError` only. */
+async function tokenLogin(octokit) {
+    let graphqlFailure;
+    try {
+        const data = await octokit.graphql(VIEWER_QUERY);
+        const login = data.viewer?.login;
+        if (typeof login === 'string' && login !== '')
+            return login;
+        graphqlFailure = 'GraphQL viewer has no login';
+    }
+    catch (err) {
+        if (err instanceof ApiTimeoutError)
+            throw unreachable(err);
+        graphqlFailure = `GraphQL viewer: ${token_identity_describe(err)}`;
+    }
+    try {
+        const { data } = await octokit.rest.users.getAuthenticated();
+        if (typeof data.login === 'string' && data.login !== '')
+            return data.login;
+        throw new TokenIdentityError(`${graphqlFailure}; GET /user: no login`, false);
+    }
+    catch (err) {
+        if (err instanceof TokenIdentityError)
+            throw err;
+        const failure = describeApiError(err);
+        throw new TokenIdentityError(`${graphqlFailure}; GET /user: ${token_identity_describe(err)}`, failure.timedOut || failure.status === null);
+    }
+}
+/** Whether a comment's author is the token's identity (logins are case-insensitive on GitHub). */
+function isAuthor(user, login) {
+    return typeof user?.login === 'string' && user.login.toLowerCase() === login.toLowerCase();
+}
+function token_identity_describe(err) {
+    const { status, message } = describeApiError(err);
+    return status === null ? message : `HTTP ${status}: ${message}`;
+}
+function unreachable(err) {
+    return new TokenIdentityError(`GraphQL viewer: ${err.message}`, true);
 }
 
 ;// CONCATENATED MODULE: ./src/report/log-excerpt.ts
@@ -39956,6 +40847,7 @@ function renderReport(ctx, nodes, detail, variant) {
         renderTable(ctx, results),
         ctx.dryRun ? renderChanges(results, detail.changes) : null,
         renderFailures(nodes, detail),
+        renderLogFileIssues(nodes),
         `📜 Full logs: ${whereFullLogs(ctx)}.`,
         variant.footer
     ];
@@ -40062,8 +40954,9 @@ function changeCounts(r) {
     if (!isSuccess(r.status))
         return '—';
     const c = r.changes;
+    // No `would activate the configuration...` (e.g. a home-manager profile): unknown, not "none".
     if (!c)
-        return 'not reported';
+        return 'unknown';
     if (!hasChanges(c))
         return 'no unit changes';
     const parts = CHANGE_KINDS.filter(kind => c[kind].length > 0).map(kind => `${kind} ${c[kind].length}`);
@@ -40086,8 +40979,9 @@ function nodeList(results, describe) {
 }
 /**
  * The dry run's unit changes: a list item per node that would change
- * something, then one line for the nodes that would change nothing and one
- * for the nodes that have no list (their dry run did not succeed).
+ * something, then one line for the nodes that would change nothing, one for
+ * the nodes whose dry activation printed no list (unknown, never "nothing"),
+ * and one for the nodes whose dry run did not succeed.
  */
 function renderChanges(results, mode) {
     if (mode === 'none' || results.length === 0)
@@ -40111,7 +41005,7 @@ function renderChanges(results, mode) {
     if (unchanged.length > 0)
         lines.push(`No unit changes: ${nodeList(unchanged)}.`);
     if (unreported.length > 0) {
-        lines.push(`The dry activation reported no list of units: ${nodeList(unreported)}.`);
+        lines.push(`What would change is unknown (the dry activation printed no list of units): ${nodeList(unreported)}.`);
     }
     if (failed.length > 0) {
         lines.push(`No list of changes, because the dry run did not succeed: ${nodeList(failed, r => `${STATUS_SYMBOL[r.status]} ${r.status}${r.stage ? ` at ${r.stage}` : ''}`)}.`);
@@ -40137,6 +41031,31 @@ function logParagraph(node, shown, planCondensed) {
     if (node.logFile === null)
         return 'No log: deploy-rs never ran for this node.';
     return 'deploy-rs printed nothing for this node.';
+}
+/**
+ * Nodes whose log file does not hold their whole log (a failed write, or the
+ * size cap): the full-log groups of these nodes are incomplete.
+ */
+function renderLogFileIssues(nodes) {
+    const incomplete = nodes.filter(n => n.logFileIssue);
+    if (incomplete.length === 0)
+        return null;
+    const anyFailed = incomplete.some(n => n.logFileIssue?.kind === 'failed');
+    const items = incomplete.slice(0, CAPS.units).map(n => {
+        const issue = n.logFileIssue;
+        const what = issue.kind === 'failed'
+            ? `its log file could not be written (${mdText(capChars(issue.error, CAPS.shortError))}); only the first ${formatBytes(issue.keptBytes)} were kept`
+            : `its log file stops at its cap of ${formatBytes(issue.capBytes)}; ${formatBytes(issue.cutBytes)} more were not kept (the file ends with the log's last lines)`;
+        return `> - **${cell(n.result.node)}**: ${what}`;
+    });
+    if (incomplete.length > CAPS.units) {
+        items.push(`> - and ${incomplete.length - CAPS.units} more`);
+    }
+    return [
+        `> [!${anyFailed ? 'WARNING' : 'NOTE'}]`,
+        `> **Not every full log was kept.** The results above are unaffected: the action read all of each node's output.`,
+        ...items
+    ].join('\n');
 }
 function renderFailures(nodes, detail) {
     const failed = nodes.filter(n => !isSuccess(n.result.status));
@@ -40165,6 +41084,7 @@ function renderFailures(nodes, detail) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/comment.ts
+
 
 
 
@@ -40225,9 +41145,21 @@ function failure(doing, err) {
     return new PullRequestCommentError(message, status);
 }
 /**
- * Updates the pull request's comment that starts with `marker`, or creates
- * one. "Starts with" rather than "contains", so that a reply quoting our
- * comment is never taken for it. Throws `PullRequestCommentError` only.
+ * Updates this job's comment on the pull request, or creates one.
+ *
+ * This job's comment starts with `marker` ("starts with" rather than
+ * "contains", so a reply quoting it is never taken for it) AND was written by
+ * the token's own identity (see token-identity.ts). The marker alone proves
+ * nothing: anyone who can comment could plant it, then edit "their" report
+ * to say that everything passed. A comment by anyone else is never edited,
+ * whatever it carries. (Who can still write as the token's identity can
+ * write such a comment: for `GITHUB_TOKEN`, another workflow of the
+ * repository; for fork pull requests that token is read-only.)
+ *
+ * The identity is asked only when some comment carries the marker, so a
+ * first run costs no extra request. When it cannot be learned, no comment is
+ * edited: a new one is created, with a warning. Throws
+ * `PullRequestCommentError` only.
  */
 async function upsertPullRequestComment(octokit, params) {
     const { owner, repo, issueNumber, marker } = params;
@@ -40236,16 +41168,37 @@ async function upsertPullRequestComment(octokit, params) {
     if (body.length > GITHUB_COMMENT_LIMIT) {
         throw new PullRequestCommentError(`pr-comment: the comment is ${body.length} characters long, over GitHub's limit of ${GITHUB_COMMENT_LIMIT}; it was not posted.`, null);
     }
+    const warnings = [];
+    const ignored = [];
+    /** The token's login; null once it is known that it cannot be learned. */
+    let login;
     let existing;
     try {
-        await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 }, (response, done) => {
-            existing = response.data.find(c => (c.body ?? '').trimStart().startsWith(marker));
-            if (existing)
-                done();
-            return [];
+        const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
+            owner,
+            repo,
+            issue_number: issueNumber,
+            per_page: 100
         });
+        scan: for await (const { data } of pages) {
+            for (const comment of data) {
+                if (!(comment.body ?? '').trimStart().startsWith(marker))
+                    continue;
+                if (login === undefined)
+                    login = await learnLogin(octokit, warnings);
+                if (login === null)
+                    break scan;
+                if (isAuthor(comment.user, login)) {
+                    existing = comment;
+                    break scan;
+                }
+                ignored.push({ id: comment.id, author: comment.user?.login ?? 'unknown' });
+            }
+        }
     }
     catch (err) {
+        if (err instanceof PullRequestCommentError)
+            throw err;
         throw failure(`list the comments of ${where}`, err);
     }
     if (existing) {
@@ -40256,7 +41209,7 @@ async function upsertPullRequestComment(octokit, params) {
                 comment_id: existing.id,
                 body
             });
-            return { action: 'updated', id: data.id, url: data.html_url };
+            return { action: 'updated', id: data.id, url: data.html_url, warnings, ignored };
         }
         catch (err) {
             // Deleted since we listed it: fall through and create a new one.
@@ -40272,10 +41225,28 @@ async function upsertPullRequestComment(octokit, params) {
             issue_number: issueNumber,
             body
         });
-        return { action: 'created', id: data.id, url: data.html_url };
+        return { action: 'created', id: data.id, url: data.html_url, warnings, ignored };
     }
     catch (err) {
         throw failure(`write a comment on ${where}`, err);
+    }
+}
+/**
+ * The token's login, or null (with a warning) when it cannot be learned. An
+ * API that does not answer at all ends the attempt: the comment could not be
+ * written either.
+ */
+async function learnLogin(octokit, warnings) {
+    try {
+        return await tokenLogin(octokit);
+    }
+    catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        if (err instanceof TokenIdentityError && err.unreachable) {
+            throw new PullRequestCommentError(`pr-comment: could not learn who the token is (${reason}). The GitHub API could not be reached or did not answer in time; no comment was written. The deploy result is not affected.`, null);
+        }
+        warnings.push(`pr-comment: could not learn who the token is (${reason}), so no existing comment was edited (only a comment the token itself wrote may be) and a new one was created instead.`);
+        return null;
     }
 }
 /** For the caller's `catch`: the warning text for anything `upsertPullRequestComment` threw. */
@@ -40286,6 +41257,7 @@ function commentWarning(err) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/deployments.ts
+
 
 
 /**
@@ -40312,7 +41284,8 @@ function describeFinish(status, error) {
     const text = status === 'deployed'
         ? 'deploy-rs: deployed'
         : `deploy-rs: ${status}${error ? `: ${error}` : ''}`;
-    return capChars(markdown_oneLine(text), DESCRIPTION_MAX);
+    // The error may quote a host's log: redacted before it is shortened, which could cut a secret in half.
+    return capChars(markdown_oneLine(redactSecrets(text)), DESCRIPTION_MAX);
 }
 const deployments_PERMISSION_HINT = "The token needs `deployments: write` (add it to the job's `permissions`), or set `deployments: false`. The deploy itself is not affected.";
 function createDeploymentTracker(octokit, opts) {
@@ -40321,10 +41294,10 @@ function createDeploymentTracker(octokit, opts) {
     const started = new Map();
     let disabled = false;
     const report = (doing, err) => {
-        const { status, message } = explainApiError('deployments', doing, err, deployments_PERMISSION_HINT);
+        const { status, message, timedOut } = explainApiError('deployments', doing, err, deployments_PERMISSION_HINT);
         if (disabled)
             return;
-        if (status === 401 || status === 403 || status === 404) {
+        if (timedOut || status === 401 || status === 403 || status === 404) {
             disabled = true;
             warn(`${message} No further deployment updates will be attempted in this run.`);
         }
@@ -40394,16 +41367,108 @@ function createDeploymentTracker(octokit, opts) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/untrusted-text.ts
+/**
+ * Prints text the action did not write (node names, hostnames, flake text,
+ * the output of nix, ssh-keyscan and deploy-rs, and through it the hosts') so
+ * that the runner acts on none of it as a workflow command.
+ *
+ * The runner (actions/runner ActionCommandManager.TryProcessCommand) takes a
+ * line for a command when, after leading blanks, it starts with `::name ...::`
+ * (ActionCommand.TryParseV2), or when it holds `##[name ...]` ANYWHERE
+ * (ActionCommand.TryParse), and it ends lines at CR as well as LF. No prefix or
+ * escape makes every such line inert without changing the text (and a changed
+ * text would also slip past the runner's secret masking), so foreign text is
+ * printed inside a `::stop-commands::TOKEN` … `::TOKEN::` block: while
+ * stopped, the runner acts only on the resume token, in either form.
+ *
+ * The token is 128 random bits, one per run: text that could guess it could
+ * resume processing. The runner refuses empty tokens, `pause-logging` and
+ * command names (hex is none of them) and masks tokens longer than six
+ * characters, so the log shows `::stop-commands::***` and `::***::`.
+ *
+ * Each block is opened and closed within one write: the action's own
+ * commands (annotations, groups, masks), printed between writes, never land
+ * inside a block, where they would be ignored.
+ */
+
+/** A resume token nobody can guess: 32 hex digits from the system's CSPRNG. */
+function newStopToken() {
+    return (0,external_node_crypto_.randomBytes)(16).toString('hex');
+}
+/** The lines (which may hold CR and LF themselves) as one inert block; '' for none. */
+function inertBlock(lines, token) {
+    if (lines.length === 0)
+        return '';
+    return `::stop-commands::${token}\n${lines.join('\n')}\n::${token}::\n`;
+}
+/** Prints foreign text to the job log, each call one inert block. */
+class UntrustedOutput {
+    write;
+    token;
+    constructor(write = text => void process.stdout.write(text), token = newStopToken()) {
+        this.write = write;
+        this.token = token;
+    }
+    /** Prints lines as plain text (the job-log counterpart of core.info for foreign text). */
+    lines(lines) {
+        const block = inertBlock(lines, this.token);
+        if (block !== '')
+            this.write(block);
+    }
+    /** One message, e.g. `Targets: <node names>`. */
+    info(message) {
+        this.lines([message]);
+    }
+}
+/** How long live lines may wait to share a block. */
+const LIVE_BATCH_MS = 200;
+/**
+ * The live echo of deploy-rs output: lines that arrive within `LIVE_BATCH_MS`
+ * (a burst of one node, several nodes at once) go out as one block, so they
+ * cost two marker lines in all rather than two each. The action's own output
+ * may pass pending lines, never split a block.
+ */
+class LiveEcho {
+    output;
+    schedule;
+    pending = [];
+    scheduled = false;
+    constructor(output, 
+    /** Calls `flush` a little later; the timer never keeps the process alive. */
+    schedule = flush => void setTimeout(flush, LIVE_BATCH_MS).unref()) {
+        this.output = output;
+        this.schedule = schedule;
+    }
+    line(text) {
+        this.pending.push(text);
+        if (this.scheduled)
+            return;
+        this.scheduled = true;
+        this.schedule(() => this.flush());
+    }
+    /** Prints what is pending now (also called once the deploys are done). */
+    flush() {
+        this.scheduled = false;
+        this.output.lines(this.pending.splice(0));
+    }
+}
+/** This run's printer: one token for the whole step. */
+const untrusted = new UntrustedOutput();
+
 ;// CONCATENATED MODULE: ./src/report/job-log.ts
 /**
  * At the end of a run, each node's full log in its own collapsible group of
  * the job log (nodes that did not succeed first), streamed from disk.
  *
- * Every printed log line starts with `LINE_PREFIX`, so no line of a log can
- * start with `::` (or `##[`) and be taken by the runner as a workflow
- * command. A log over `maxBytesPerNode` is printed as its first quarter and
- * its last three quarters of that size, with a line saying what was cut.
+ * The log lines are printed inside inert blocks (untrusted-text.ts): a host
+ * printing `##[add-mask]...` or `::error::...` anywhere in a line gives the
+ * runner no command. Each starts with `LINE_PREFIX`, which sets them apart
+ * from the action's own lines. A log over `maxBytesPerNode` is printed as its
+ * first quarter and its last three quarters of that size, with a line saying
+ * what was cut.
  */
+
 
 
 
@@ -40417,33 +41482,54 @@ const FLUSH_CHARS = 64 * 1024;
 function commandData(text) {
     return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
-/** Buffers output lines and hands them to `write` in large pieces. */
+/**
+ * Buffers output lines and hands them to `write` in large pieces. Log lines
+ * collect into an inert block, closed before any own line and at every
+ * flush: no block stays open across a write.
+ */
 class Printer {
     write;
+    stopToken;
     parts = [];
+    logLines = [];
     size = 0;
-    constructor(write) {
+    constructor(write, stopToken) {
         this.write = write;
+        this.stopToken = stopToken;
     }
+    /** A line of the action's own (a group command). */
     raw(line) {
+        this.closeBlock();
         this.parts.push(`${line}\n`);
-        this.size += line.length + 1;
-        if (this.size >= FLUSH_CHARS)
-            this.flush();
+        this.grow(line.length + 1);
     }
     /** A log line: carriage-return segments become lines of their own, each prefixed. */
     logLine(line) {
         const text = line.endsWith('\r') ? line.slice(0, -1) : line;
         const segments = text.includes('\r') ? text.split('\r').filter(s => s !== '') : [text];
-        for (const segment of segments)
-            this.raw(`${LINE_PREFIX}${segment}`);
+        for (const segment of segments) {
+            this.logLines.push(`${LINE_PREFIX}${segment}`);
+            this.grow(LINE_PREFIX.length + segment.length + 1);
+        }
     }
     flush() {
+        this.closeBlock();
         if (this.parts.length === 0)
             return;
         this.write(this.parts.join(''));
         this.parts = [];
         this.size = 0;
+    }
+    closeBlock() {
+        if (this.logLines.length === 0)
+            return;
+        this.parts.push(inertBlock(this.logLines, this.stopToken));
+        this.logLines = [];
+    }
+    grow(chars) {
+        this.size += chars;
+        if (this.size >= FLUSH_CHARS)
+            this.flush();
     }
 }
 /**
@@ -40510,7 +41596,7 @@ async function printFile(path, cap, out) {
  */
 async function printNodeLogs(nodes, opts = {}) {
     const cap = opts.maxBytesPerNode ?? MAX_LOG_BYTES_PER_NODE;
-    const out = new Printer(opts.write ?? (text => void process.stdout.write(text)));
+    const out = new Printer(opts.write ?? (text => void process.stdout.write(text)), opts.stopToken ?? untrusted.token);
     const ordered = [
         ...nodes.filter(n => !isSuccess(n.result.status)),
         ...nodes.filter(n => isSuccess(n.result.status))
@@ -40614,17 +41700,20 @@ function renderSummary(ctx, nodes, opts = {}) {
 
 
 
+
 /**
  * Outputs, job summary, annotations, per-node log groups and the PR comment,
- * each written even when another could not be.
+ * each written even when another could not be. Outputs and summary come
+ * first and are never bounded.
  */
-async function publishReport(input) {
+async function publishReport(input, bound = (_what, step) => step()) {
     const results = input.reports.map(report => report.result);
     await attempt('outputs', async () => writeOutputs(results, input.hosts));
     await attempt('job summary', async () => {
         const markdown = input.planOnly && !input.context.runError
             ? renderPlanSummary(input.context, input.hosts)
-            : renderSummary(input.context, input.reports);
+            : // Before rendering: a secret escaped or cut by rendering would escape any masking.
+                renderSummary(redactDeep(input.context), redactDeep(input.reports));
         await summary.addRaw(markdown).write();
     });
     if (input.planOnly)
@@ -40632,8 +41721,8 @@ async function publishReport(input) {
     // A run-level error is the step's one error annotation; nodes it skipped would only repeat it.
     if (!input.context.runError)
         await attempt('annotations', async () => annotateFailures(results));
-    await attempt('log groups', () => printNodeLogs(input.reports));
-    await attempt('pr-comment', () => commentOnPullRequest(input));
+    await attempt('log groups', () => bound('log groups', () => printNodeLogs(input.reports)));
+    await attempt('pr-comment', () => bound('pr-comment', () => commentOnPullRequest(input)));
 }
 async function commentOnPullRequest(input) {
     const { settings, environment } = input;
@@ -40642,25 +41731,31 @@ async function commentOnPullRequest(input) {
     if (!environment.owner || !environment.repo || environment.pullRequestNumber === null)
         return;
     if (!settings.githubToken) {
-        warning('pr-comment: github-token is empty, so no comment was written (on pull requests from forks there is no token with write access).');
+        core_warning('pr-comment: github-token is empty, so no comment was written (on pull requests from forks there is no token with write access).');
         return;
     }
     // Matrix legs share one job id: their targets tell their comments apart.
     const targets = settings.targets === 'all' ? '' : `:${[...settings.targets].sort().join(',')}`;
     const marker = commentMarker(environment.workflow, `${environment.job}${targets}`);
-    const body = renderComment(input.context, input.reports, { marker });
+    // Redacted before rendering as well as when sent: rendering escapes and shortens
+    // text, and a secret escaped or cut in half would no longer be found.
+    const body = renderComment(redactDeep(input.context), redactDeep(input.reports), { marker });
     try {
-        const comment = await upsertPullRequestComment(getOctokit(settings.githubToken), {
+        const comment = await upsertPullRequestComment(createGitHubClient(settings.githubToken), {
             owner: environment.owner,
             repo: environment.repo,
             issueNumber: environment.pullRequestNumber,
             marker,
             body
         });
+        for (const { id, author } of comment.ignored)
+            info(`pr-comment: comment ${id} by ${/^[\w.[\]-]{1,64}$/.test(author) ? author : 'another author'} carries this job's marker but was not written by this token; it was left alone.`);
+        for (const warning of comment.warnings)
+            core_warning(warning);
         info(`pr-comment: ${comment.action} ${comment.url}`);
     }
     catch (error) {
-        warning(error instanceof Error ? error.message : String(error));
+        core_warning(error instanceof Error ? error.message : String(error));
     }
 }
 /** Start and finish hooks that record one GitHub deployment per node; null when not wanted. */
@@ -40669,15 +41764,15 @@ function deploymentHooks(settings, environment, dryRun) {
     if (!settings.deployments || dryRun)
         return null;
     if (!environment.owner || !environment.repo || !settings.githubToken) {
-        warning('deployments: no repository or token in this environment, so no deployments are recorded.');
+        core_warning('deployments: no repository or token in this environment, so no deployments are recorded.');
         return null;
     }
-    const tracker = createDeploymentTracker(getOctokit(settings.githubToken), {
+    const tracker = createDeploymentTracker(createGitHubClient(settings.githubToken), {
         owner: environment.owner,
         repo: environment.repo,
         ref: environment.sha,
         runUrl: environment.runUrl,
-        warn: message => warning(message)
+        warn: message => core_warning(message)
     });
     return {
         onStart: node => tracker.start(node.name),
@@ -40700,7 +41795,7 @@ async function attempt(what, step) {
         await step();
     }
     catch (error) {
-        warning(`Could not write the ${what}: ${error instanceof Error ? error.message : String(error)}`);
+        core_warning(`Could not write the ${what}: ${error instanceof Error ? error.message : String(error)}`);
     }
 }
 
@@ -40710,20 +41805,83 @@ async function attempt(what, step) {
 function knownHostsName(host, port) {
     return port === 22 ? host : `[${host}]:${port}`;
 }
+function parseEntry(line) {
+    const fields = line.trim().split(/\s+/);
+    const marker = fields[0]?.startsWith('@') ? fields[0] : null;
+    const [hosts, ...key] = marker === null ? fields : fields.slice(1);
+    if (!hosts || key.length === 0)
+        return null;
+    return { marker, hosts, key: key.join(' ') };
+}
+function formatEntry({ marker, hosts, key }) {
+    return marker === null ? `${hosts} ${key}` : `${marker} ${hosts} ${key}`;
+}
+/**
+ * A pinned line as ssh can use it. ssh looks a port-22 host up by its bare
+ * name only, so a pattern written `[host]:22` would never match: it becomes
+ * `host`. Hashed host lists cannot be rewritten (see pinLinesFor).
+ */
+function normalisePin(line) {
+    const entry = parseEntry(line);
+    if (!entry || entry.hosts.startsWith('|'))
+        return line;
+    const hosts = entry.hosts
+        .split(',')
+        .map(pattern => pattern.replace(/^(!?)\[([^[\]]+)\]:22$/, '$1$2'))
+        .join(',');
+    return hosts === entry.hosts ? line : formatEntry({ ...entry, hosts });
+}
 /**
  * True when one of the pinned known_hosts lines names this host (plain,
  * hashed `|1|salt|hash`, or a `*`/`?` pattern); `@revoked` lines never pin.
+ * A pin written `[host]:22`, plain or hashed, counts for port 22.
  */
 function isPinned(lines, host, port) {
+    return lines.some(line => pinMatch(line, host, port) !== null);
+}
+/**
+ * Lines to add so that ssh finds a hashed `[host]:22` pin of this host: ssh
+ * never looks that name up, and a hash cannot be rewritten, so the host's key
+ * is written again under the host's own name.
+ */
+function pinLinesFor(lines, host, port) {
+    const added = [];
+    for (const line of lines) {
+        const entry = parseEntry(line);
+        if (entry && pinMatch(line, host, port) === 'port-22-alias') {
+            added.push(formatEntry({ ...entry, hosts: knownHostsName(host, port) }));
+        }
+    }
+    return added;
+}
+/** The host list of each pin that matches none of the hosts (`@revoked` lines are no pins). */
+function unusedPins(lines, hosts) {
+    return lines.flatMap(line => {
+        const entry = parseEntry(line);
+        if (!entry || entry.marker === '@revoked')
+            return [];
+        const used = hosts.some(({ host, port }) => pinMatch(line, host, port) !== null);
+        return used ? [] : [entry.hosts];
+    });
+}
+/** A scanned line under the host's own known_hosts name, whatever name ssh-keyscan printed. */
+function underName(line, host, port) {
+    const entry = parseEntry(line);
+    return entry ? formatEntry({ ...entry, hosts: knownHostsName(host, port) }) : line;
+}
+/** How a pin names the host: as ssh looks it up, only as a hashed `[host]:22`, or not at all. */
+function pinMatch(line, host, port) {
+    const entry = parseEntry(normalisePin(line));
+    if (!entry || entry.marker === '@revoked')
+        return null;
     // ssh lowercases the host name before it looks it up (and hashes it).
     const name = knownHostsName(host.toLowerCase(), port);
-    return lines.some(line => {
-        const fields = line.trim().split(/\s+/);
-        if (fields[0] === '@revoked')
-            return false;
-        const hosts = fields[0].startsWith('@') ? fields[1] : fields[0];
-        return hosts !== undefined && matchesHostList(hosts, name);
-    });
+    if (matchesHostList(entry.hosts, name))
+        return 'name';
+    if (port === 22 && entry.hosts.startsWith('|1|') && matchesHashed(entry.hosts, `[${name}]:22`)) {
+        return 'port-22-alias';
+    }
+    return null;
 }
 function matchesHostList(list, name) {
     if (list.startsWith('|1|'))
@@ -40773,10 +41931,13 @@ async function collectHostKeys(hosts, options) {
     const unique = new Map();
     for (const address of hosts)
         unique.set(knownHostsName(address.host, address.port), address);
+    const pinned = options.pinned.map(normalisePin);
     const missing = new Map();
     const scanned = [];
+    const renamedPins = [];
     await Promise.all([...unique].map(async ([name, { host, port }]) => {
-        if (isPinned(options.pinned, host, port)) {
+        if (isPinned(pinned, host, port)) {
+            renamedPins.push(...pinLinesFor(pinned, host, port));
             log(`${name}: host key pinned by known-hosts`);
             return;
         }
@@ -40785,12 +41946,18 @@ async function collectHostKeys(hosts, options) {
             return;
         }
         let problem = '';
+        const abortSignal = options.abortSignal;
         for (let attempt = 1; attempt <= tries; attempt++) {
+            if (abortSignal?.aborted) {
+                missing.set(name, `${name}: not scanned, the job was cancelled`);
+                return;
+            }
             const started = clock.now();
-            const result = await options.keyscan(host, port, options.timeoutSeconds);
+            const result = await options.keyscan(host, port, options.timeoutSeconds, abortSignal);
             if (result.lines.length > 0) {
                 log(`${name}: scanned ${result.lines.map(line => line.split(/\s+/)[1]).join(', ')} (trust on first use)`);
-                scanned.push(result.lines);
+                // ssh-keyscan prints the name it was given; the host's own name is what ssh looks up.
+                scanned.push(result.lines.map(line => underName(line, host, port)));
                 return;
             }
             problem = result.problem ?? 'no host key';
@@ -40798,12 +41965,21 @@ async function collectHostKeys(hosts, options) {
             // that used its whole timeout has waited already.
             const usedTimeout = clock.now() - started >= options.timeoutSeconds * 1000 * 0.9;
             if (attempt < tries && !usedTimeout) {
-                await clock.sleep(backoffMs * attempt);
+                await Promise.race([clock.sleep(backoffMs * attempt), aborted(abortSignal)]);
             }
         }
         missing.set(name, `${name}: ${problem} after ${tries} ${tries === 1 ? 'try' : 'tries'} of ${options.timeoutSeconds} s`);
     }));
-    return { knownHosts: [...options.pinned, ...scanned.flat()], missing };
+    return { knownHosts: [...pinned, ...renamedPins, ...scanned.flat()], missing };
+}
+/** Settles when the signal is aborted; never without one. */
+function aborted(signal) {
+    return new Promise(resolve => {
+        if (signal?.aborted)
+            resolve();
+        else
+            signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/ssh/prepare.ts
@@ -40813,15 +41989,22 @@ async function collectHostKeys(hosts, options) {
 /** Keys, known_hosts and ssh config in the workspace; every host scanned at once. */
 async function prepareSsh(dir, nodes, settings, tools) {
     const workspace = await createWorkspace(dir, { privateKeys: settings.sshPrivateKey, passphrase: settings.sshKeyPassphrase }, tools.keygen, tools.mask);
-    const hostKeys = await collectHostKeys(nodes.map(node => ({ host: node.hostname, port: node.port })), {
+    // Written (and checked) before any host is contacted.
+    await writeSshConfig(workspace, settings.sshConfig);
+    const hosts = nodes.map(node => ({ host: node.hostname, port: node.port }));
+    for (const pinHosts of unusedPins(settings.knownHosts, hosts)) {
+        ;
+        (tools.warn ?? tools.log)(`known-hosts: ${describePin(pinHosts)} matches no targeted node; ssh still uses it (e.g. for a jump host). A node on a port other than 22 is pinned as [host]:port.`);
+    }
+    const hostKeys = await collectHostKeys(hosts, {
         pinned: settings.knownHosts,
         scan: settings.sshKeyscan,
         keyscan: tools.keyscan,
         timeoutSeconds: settings.keyscanTimeoutSeconds,
-        log: tools.log
+        log: tools.log,
+        abortSignal: tools.abortSignal
     });
     await writeKnownHosts(workspace, hostKeys.knownHosts);
-    await writeSshConfig(workspace, settings.sshConfig);
     const unreachable = new Map();
     for (const node of nodes) {
         const reason = hostKeys.missing.get(knownHostsName(node.hostname, node.port));
@@ -40829,6 +42012,13 @@ async function prepareSsh(dir, nodes, settings, tools) {
             unreachable.set(node.name, reason);
     }
     return { workspace, unreachable };
+}
+/** A pin by its host list, never its key; hashed lists name nothing. */
+function describePin(hosts) {
+    if (hosts.startsWith('|'))
+        return 'a hashed pin';
+    // Only host-pattern characters: the text cannot form a runner command (`##[`, `::`).
+    return `the pin for ${hosts.replace(/[^A-Za-z0-9.:[\]*?!,_%-]/g, '?')}`;
 }
 
 ;// CONCATENATED MODULE: ./src/state.ts
@@ -40862,6 +42052,9 @@ function workspacePath() {
 
 
 
+
+
+
 function defaultTools() {
     return {
         nix: createNix(),
@@ -40871,17 +42064,19 @@ function defaultTools() {
     };
 }
 /** The main step: plan → ssh workspace → deploy → report. Fails the step when any node failed. */
-async function run(tools = defaultTools()) {
-    const cancel = new AbortController();
+async function run(tools = defaultTools(), cancellation = new Cancellation()) {
     const onSignal = (signal) => {
-        warning(`Received ${signal}: stopping every node and writing the report.`);
-        cancel.abort();
+        core_warning(cancellation.cancelled
+            ? `Received ${signal} again: giving up on what still waits and finishing the report.`
+            : `Received ${signal}: stopping every node and writing the report.`);
+        cancellation.cancel();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-        const outcome = await deploy(tools, cancel.signal);
-        await publishReport(outcome);
+        const outcome = await deploy(tools, cancellation);
+        // After a cancel, what waits on GitHub is bounded: the runner kills the step soon.
+        await publishReport(outcome, (what, step) => cancellation.bounded(what, step, core_warning, what === 'log groups' ? LOCAL_OUTPUT_EXTRA_MS : 0));
         const failed = outcome.reports.filter(report => !isSuccess(report.result.status));
         if (outcome.context.runError) {
             setFailed(outcome.context.runError);
@@ -40903,8 +42098,10 @@ async function run(tools = defaultTools()) {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
     }
+    return { cancelled: cancellation.cancelled };
 }
-async function deploy(tools, cancelled) {
+async function deploy(tools, cancellation) {
+    const cancelled = cancellation.signal;
     const environment = readRunEnvironment();
     const context = {
         flake: core_getInput('flake').trim() || '.',
@@ -40934,33 +42131,46 @@ async function deploy(tools, cancelled) {
         outcome.planOnly = settings.planOnly;
         context.flake = settings.flake;
         context.dryRun = resolveDryRun(settings.dryRun, environment.eventName);
-        info(`Planning ${context.dryRun ? 'a dry run' : 'a deploy'} of flake ${settings.flake} (event ${environment.eventName || 'unknown'})`);
-        plan = await makePlan(settings, context.dryRun, tools.nix);
+        // Flake text, node names, hostnames and commands are foreign: printed inert (untrusted-text.ts).
+        untrusted.info(`Planning ${context.dryRun ? 'a dry run' : 'a deploy'} of flake ${settings.flake} (event ${environment.eventName || 'unknown'})`);
+        plan = await makePlan(settings, context.dryRun, tools.nix, cancelled);
     }
     catch (error) {
-        context.runError = expectedMessage(error);
+        // A nix eval stopped by the cancel failed because of it: the run was cancelled, not broken.
+        if (cancelled.aborted)
+            context.cancelled = true;
+        else
+            context.runError = expectedMessage(error);
         return outcome;
     }
     outcome.hosts = plan.nodes.map(node => node.name);
-    info(`Targets: ${outcome.hosts.join(', ')}`);
+    for (const warning of plan.warnings)
+        core_warning(warning);
+    untrusted.info(`Targets: ${outcome.hosts.join(', ')}`);
     if (settings.planOnly)
         return outcome;
     const skipAll = (status, reason) => plan.nodes.map(node => notStarted(node, plan.dryRun, status, reason));
     // Settled before keys, scans and checks: a command that cannot run fails the run at once.
     let deployRs;
     try {
-        deployRs = await chooseDeployRs(settings.deployRs, plan.flake, tools.nix);
+        deployRs = await chooseDeployRs(settings.deployRs, plan.flake, tools.nix, undefined, cancelled);
     }
     catch (error) {
         context.runError = expectedMessage(error);
         outcome.reports = skipAll('skipped', `not started: ${context.runError}`);
         return outcome;
     }
-    ;
-    (deployRs.unpinned ? warning : info)(`deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`);
+    if (cancelled.aborted)
+        return cancelledBeforeStart(outcome, skipAll);
+    const deployRsLine = `deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`;
+    // A warning's text is the data of its own command: the runner acts on nothing inside it.
+    if (deployRs.unpinned)
+        core_warning(deployRsLine);
+    else
+        untrusted.info(deployRsLine);
     // The flake check and the ssh set-up (key scans may wait on slow hosts) run side by side.
     if (!settings.skipChecks)
-        info(`Running nix flake check on ${plan.flake} once for every node`);
+        untrusted.info(`Running nix flake check on ${plan.flake} once for every node`);
     const stopCheck = new AbortController();
     const checking = settings.skipChecks
         ? Promise.resolve(null)
@@ -40973,12 +42183,16 @@ async function deploy(tools, cancelled) {
             keygen: tools.keygen,
             keyscan: tools.keyscan,
             mask: maskSecret,
-            log: info
+            log: message => untrusted.info(message),
+            warn: core_warning,
+            abortSignal: cancelled
         });
     }
     catch (error) {
         stopCheck.abort();
         await checking;
+        if (cancelled.aborted)
+            return cancelledBeforeStart(outcome, skipAll);
         context.runError = expectedMessage(error);
         outcome.reports = skipAll('skipped', `not started: ${context.runError}`);
         return outcome;
@@ -40991,6 +42205,7 @@ async function deploy(tools, cancelled) {
         outcome.reports = skipAll('skipped', `not started: ${check.reason}`);
         return outcome;
     }
+    const live = new LiveEcho(untrusted);
     outcome.reports = await deployNodes({
         plan,
         settings,
@@ -40998,11 +42213,30 @@ async function deploy(tools, cancelled) {
         deployRs: deployRs.argv,
         launch: tools.launch,
         cancelled,
-        hooks: deploymentHooks(settings, environment, plan.dryRun),
-        echo: line => process.stdout.write(`${line}\n`)
+        hooks: boundedHooks(deploymentHooks(settings, environment, plan.dryRun), cancellation),
+        echo: line => live.line(line)
     });
+    live.flush();
     context.cancelled = cancelled.aborted;
+    for (const report of outcome.reports)
+        warnIfLogFileFailed(report);
     return outcome;
+}
+/** One warning per node whose log file could not be written: its log group is incomplete. */
+function warnIfLogFileFailed(report) {
+    const issue = report.logFileIssue;
+    if (issue?.kind !== 'failed')
+        return;
+    core_warning(`The log file of node ${report.result.node} could not be written (${issue.error}): its deploy went on and its result is unaffected, but its log group at the end of this step holds only the first ${formatBytes(issue.keptBytes)}.`);
+}
+/** Deployment hooks that, once the job is cancelled, wait on GitHub no longer than the report may. */
+function boundedHooks(hooks, cancellation) {
+    if (!hooks)
+        return null;
+    return {
+        onStart: node => cancellation.bounded('deployments', () => hooks.onStart(node), core_warning),
+        onFinish: report => cancellation.bounded('deployments', () => hooks.onFinish(report), core_warning)
+    };
 }
 function cancelledBeforeStart(outcome, skipAll) {
     outcome.context.cancelled = true;

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 178:
+/***/ 3171:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31372,9 +31372,75 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/commands/child-env.ts
+/**
+ * The environment every child process gets (nix, ssh-keyscan, ssh-keygen,
+ * deploy-rs and whatever they start): the step's own, without the action's
+ * inputs and the runner's tokens. A child can read its environment from
+ * /proc/self/environ, an ssh config `SendEnv` can send it to hosts, and
+ * `--impure` nix can read it; none of them needs these.
+ *
+ * A deny list, not an allow list: the rest of the environment is the user's
+ * and the children need more of it than anyone can list (HOME, PATH, NIX_*,
+ * NIX_CONFIG with its access-tokens, XDG_*, SSL_CERT_FILE, proxies,
+ * SSH_AUTH_SOCK, cloud credentials for a binary cache, TMPDIR, locale...).
+ * An allow list would break those deploys silently, while the names below
+ * are the only ones the runner and this action put there that no child needs.
+ */
+/** Every input of the action reaches it as INPUT_<NAME> (key, passphrase, token among them). */
+const INPUT_PREFIX = 'INPUT_';
+/**
+ * Credentials the runner (or a workflow, by convention) puts in the
+ * environment, and the runner's file-command paths: a child writing to
+ * GITHUB_ENV, GITHUB_OUTPUT or GITHUB_PATH would be giving the runner commands.
+ * ACTIONS_RUNTIME_URL, ACTIONS_CACHE_URL and ACTIONS_RESULTS_URL stay: they are
+ * addresses, useless without the runtime token.
+ */
+const DENIED_NAMES = new Set([
+    'ACTIONS_RUNTIME_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_URL',
+    'GITHUB_TOKEN',
+    'GH_TOKEN',
+    'GITHUB_ENTERPRISE_TOKEN',
+    'GH_ENTERPRISE_TOKEN',
+    'GITHUB_ENV',
+    'GITHUB_PATH',
+    'GITHUB_OUTPUT',
+    'GITHUB_STATE',
+    'GITHUB_STEP_SUMMARY'
+]);
+/** Names the runner may add for OIDC later (ACTIONS_ID_TOKEN_REQUEST_*). */
+const DENIED_PREFIXES = [INPUT_PREFIX, 'ACTIONS_ID_TOKEN_REQUEST_'];
+/** Whether a variable must never reach a child process. */
+function isDeniedToChildren(name) {
+    // Environment names are case-sensitive on Linux, but a runner on another OS is not.
+    const upper = name.toUpperCase();
+    return DENIED_NAMES.has(upper) || DENIED_PREFIXES.some(prefix => upper.startsWith(prefix));
+}
+/** The given environment without the denied variables. */
+function withoutSecrets(env) {
+    const kept = {};
+    for (const [name, value] of Object.entries(env)) {
+        if (value !== undefined && !isDeniedToChildren(name))
+            kept[name] = value;
+    }
+    return kept;
+}
+/**
+ * The environment for a child: this process's environment plus `extra`,
+ * without the denied variables (`extra` cannot bring one back either).
+ */
+function child_env_childEnvironment(extra = {}, parent = process.env) {
+    return withoutSecrets({ ...parent, ...extra });
+}
+
 ;// CONCATENATED MODULE: ./src/commands/process.ts
 
+
 const KILL_GRACE_MS = 2_000;
+/** After the SIGKILL on abort, how long output may still flow (a process that left the group). */
+const ABORT_DRAIN_MS = 1_000;
 /**
  * Starts the command in its own process group with stdin closed (so nothing
  * can ever wait for a prompt) and stops the whole group on timeout.
@@ -31382,7 +31448,7 @@ const KILL_GRACE_MS = 2_000;
 const process_runCommand = (argv, options) => new Promise(resolve => {
     const maxBytes = options.maxOutputBytes ?? 4 * 1024 * 1024;
     const child = spawn(argv[0], argv.slice(1), {
-        env: options.env ?? process.env,
+        env: childEnvironment(options.extraEnv),
         cwd: options.cwd,
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true
@@ -31398,19 +31464,34 @@ const process_runCommand = (argv, options) => new Promise(resolve => {
         killGroup(child.pid, 'SIGTERM');
         killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
     }, options.timeoutMs);
+    // On abort the caller gets its result within a bounded time, whatever the command does.
+    let giveUp;
     const onAbort = () => {
         killGroup(child.pid, 'SIGTERM');
         killTimer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+        giveUp ??= setTimeout(() => {
+            child.stdout.destroy();
+            child.stderr.destroy();
+            finish(child.exitCode, child.signalCode);
+        }, KILL_GRACE_MS + ABORT_DRAIN_MS);
     };
     options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+    if (options.abortSignal?.aborted)
+        onAbort();
     let startError = null;
     child.on('error', error => {
         startError = error;
     });
-    child.on('close', (code, signal) => {
+    let finished = false;
+    const finish = (code, signal) => {
+        if (finished)
+            return;
+        finished = true;
         clearTimeout(timer);
         if (killTimer)
             clearTimeout(killTimer);
+        if (giveUp)
+            clearTimeout(giveUp);
         options.abortSignal?.removeEventListener('abort', onAbort);
         resolve({
             code,
@@ -31420,7 +31501,8 @@ const process_runCommand = (argv, options) => new Promise(resolve => {
             timedOut,
             startError
         });
-    });
+    };
+    child.on('close', finish);
 });
 /** Sends a signal to a whole process group, ignoring groups that are gone. */
 function killGroup(pid, signal) {
@@ -31500,8 +31582,8 @@ function createSshKeygen(run = runCommand) {
             return { state: 'invalid', detail };
         },
         async removePassphrase(keyPath, passphrase, askpassPath) {
-            const env = {
-                ...process.env,
+            // The one child that is handed the passphrase, under a name of its own (never INPUT_*).
+            const extraEnv = {
                 SSH_ASKPASS: askpassPath,
                 SSH_ASKPASS_REQUIRE: 'force',
                 DISPLAY: process.env.DISPLAY ?? ':0',
@@ -31509,7 +31591,7 @@ function createSshKeygen(run = runCommand) {
             };
             const result = await run(['ssh-keygen', '-p', '-N', '', '-f', keyPath], {
                 timeoutMs: KEYGEN_TIMEOUT_MS,
-                env
+                extraEnv
             });
             return { ok: result.code === 0, detail: firstLine(result.stderr) };
         }
@@ -31580,6 +31662,19 @@ function joinHeaderWords(words) {
 }
 function isPemHeader(line) {
     return line !== undefined && /^[A-Za-z-]+: /.test(line);
+}
+/**
+ * The keys as the workspace will write them (`splitPrivateKeys`), or none when
+ * the secret is not a key: for masking, which must also cover the lines of a
+ * key rebuilt from a one-line paste (the runner only knows the pasted line).
+ */
+function normalisedPrivateKeys(secret) {
+    try {
+        return keys_splitPrivateKeys(secret);
+    }
+    catch {
+        return [];
+    }
 }
 function countLines(text) {
     return text.split('\n').filter(line => line.trim() !== '').length;
@@ -31670,40 +31765,69 @@ async function writeKnownHosts(workspace, lines) {
     });
 }
 /**
- * Writes the ssh config every connection uses: the user's lines first (ssh
- * keeps the first value it reads), then the action's defaults.
+ * Writes the ssh config every connection uses, jump hosts included (the ssh
+ * that ProxyJump starts reads this file, not the command line's -o options).
+ * ssh keeps the FIRST value it reads for an option, so the host-key
+ * protections come before anything of the user's: no line of the ssh-config
+ * input, no file it includes, no Host or Match block can change them. The
+ * action's other defaults come after the user's lines, which may change them.
+ * What the input sets beyond that (ProxyJump, Port, User, a ProxyCommand or
+ * `Match exec` command) is the workflow's own and applies as written.
  */
 async function writeSshConfig(workspace, userLines) {
+    for (const line of userLines) {
+        if (/^hostkeyalias(?:\s|=)/i.test(line.trim())) {
+            // ssh would check the host's key against the entries of another name than
+            // the one the action scanned or matched a pin for; it has no "unset" value.
+            throw new WorkspaceError(`ssh-config: HostKeyAlias cannot be used: host keys are looked up under each host's own name. Pin the host's key under that name in known-hosts instead.`);
+        }
+    }
     const lines = [
         '# Written by deploy-rs-action for this job only; removed by its post step.',
-        ...userLines,
+        '# Host-key protections first: ssh keeps the first value it reads.',
+        'StrictHostKeyChecking yes',
+        `UserKnownHostsFile ${workspace.knownHostsFile}`,
+        'GlobalKnownHostsFile /dev/null',
+        // ssh before 8.5 does not know KnownHostsCommand; IgnoreUnknown is also first-wins,
+        // so the user's own IgnoreUnknown values are merged in here.
+        `IgnoreUnknown ${['KnownHostsCommand', ...ignoredUnknown(userLines)].join(',')}`,
+        'KnownHostsCommand none',
+        'NoHostAuthenticationForLocalhost no',
+        'VerifyHostKeyDNS no',
+        'UpdateHostKeys no',
+        'BatchMode yes',
+        // Reusing a master connection would skip the host-key check, and breaks magic rollback.
+        'ControlMaster no',
+        'ControlPath none',
+        'ControlPersist no',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        ...(userLines.length > 0 ? ['# The ssh-config input.', ...userLines] : []),
+        '# Defaults the ssh-config input may change.',
         'Host *',
         ...workspace.keyFiles.map(file => `  IdentityFile ${file}`),
         '  IdentitiesOnly yes',
-        // Also here, not only on the command line: the ssh that ProxyJump starts for a jump host
-        // reads this file but not the command line's -o options.
-        '  StrictHostKeyChecking yes',
-        `  UserKnownHostsFile ${workspace.knownHostsFile}`,
-        '  GlobalKnownHostsFile /dev/null',
-        '  BatchMode yes',
-        '  ControlMaster no',
-        '  ControlPath none',
-        '  PasswordAuthentication no',
-        '  KbdInteractiveAuthentication no',
         '  ServerAliveInterval 15',
         '  ServerAliveCountMax 4',
         '  ConnectTimeout 30',
-        '  UpdateHostKeys no',
         '  LogLevel ERROR'
     ];
     await writeFile(workspace.sshConfigFile, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
+/** The option names of the user's IgnoreUnknown lines. */
+function ignoredUnknown(userLines) {
+    return userLines.flatMap(line => {
+        const match = /^ignoreunknown(?:\s*=\s*|\s+)(.+)$/i.exec(line.trim());
+        return match ? match[1].split(/[\s,]+/).filter(name => name !== '') : [];
+    });
+}
 /**
  * The ssh options deploy-rs must pass to every ssh and `nix copy` it runs.
  * deploy-rs REPLACES a node's sshOpts with --ssh-opts, so the node's own
- * options are appended here. Host-key and multiplexing options go on the
- * command line, ahead of the node's, so nothing can weaken them
- * (ssh keeps the first value it sees).
+ * options are appended here. Host-key and multiplexing options also go on
+ * the command line, ahead of the node's; the plan has already refused node
+ * options that would replace the config file (-F) or weaken host-key
+ * checking (see src/plan/ssh-opts.ts).
  */
 function sshOptionsFor(workspace, nodeSshOpts) {
     return [
@@ -31781,7 +31905,7 @@ async function cleanup(dir = workspacePath()) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(178);
+/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3171);
 /** Entry point of the post step (action.yml `runs.post`): removes the workspace, whatever happened. */
 
 await (0,_cleanup_js__WEBPACK_IMPORTED_MODULE_0__/* .cleanup */ .t)();
