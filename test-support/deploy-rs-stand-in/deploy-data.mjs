@@ -61,7 +61,10 @@ let
 in settings d // {
   nodes = builtins.mapAttrs (_: n: settings n // {
     profilesOrder = n.profilesOrder or [ ];
-    profiles = builtins.mapAttrs (_: p: settings p // { path = p.path; }) (n.profiles or { });
+    profiles = builtins.mapAttrs (_: p: settings p // {
+      path = p.path;
+      profilePath = p.profilePath or null;
+    }) (n.profiles or { });
   }) (d.nodes or { });
 }`
 
@@ -69,7 +72,7 @@ in settings d // {
  * @typedef {{ hostname: string | null, sshUser: string | null, user: string | null,
  *   sshOpts: string[], magicRollback: boolean | null, autoRollback: boolean | null,
  *   confirmTimeout: number | null, activationTimeout: number | null }} Settings
- * @typedef {Settings & { path: string }} ProfileData
+ * @typedef {Settings & { path: string, profilePath: string | null }} ProfileData
  * @typedef {Settings & { profilesOrder: string[], profiles: Record<string, ProfileData> }} NodeData
  * @typedef {Settings & { nodes: Record<string, NodeData> }} DeployRoot
  */
@@ -95,7 +98,8 @@ export async function evaluateFlake(repo, extraArgs) {
 
 /**
  * One profile to deploy, with merged settings.
- * @typedef {{ node: string, profile: string, path: string, hostname: string, sshUser: string,
+ * @typedef {{ node: string, profile: string, path: string, profilePath: string | null,
+ *   hostname: string, sshUser: string,
  *   profileUser: string, sshOpts: string[], magicRollback: boolean, autoRollback: boolean,
  *   confirmTimeout: number, activationTimeout: number | null }} Part
  */
@@ -168,6 +172,8 @@ function mergePart(root, nodeName, node, profileName, profile, cli) {
     node: nodeName,
     profile: profileName,
     path: profile.path,
+    // src/data.rs ProfileSettings profile_path (`profilePath`), a profile-only setting
+    profilePath: profile.profilePath ?? null,
     hostname,
     sshUser,
     profileUser,

@@ -64,9 +64,15 @@ const newToken = () => `${process.pid}-${Date.now()}-${tokenCounter++}`
 /** The command prefix deploy-rs adds when the profile user differs from the ssh user (src/lib.rs DeployData::defs). @param {Part} part */
 const sudo = part => (part.sshUser === part.profileUser ? '' : `sudo -u ${part.profileUser} `)
 
+/** How activate-rs learns the profile (src/deploy.rs, ProfileInfo). @param {Part} part */
+const profileInfo = part =>
+  part.profilePath !== null
+    ? `--profile-path '${part.profilePath}'`
+    : `--profile-user ${part.profileUser} --profile-name ${part.profile}`
+
 /** Upstream's activate-rs command line, for the debug line only (src/deploy.rs build_activate_command). @param {Part} part @param {{ dryActivate: boolean, boot: boolean }} o */
 function upstreamActivateCommand(part, o) {
-  let command = `${part.path}/activate-rs activate '${part.path}' --profile-user ${part.profileUser} --profile-name ${part.profile} --temp-path '/tmp' --confirm-timeout ${part.confirmTimeout}`
+  let command = `${part.path}/activate-rs activate '${part.path}' ${profileInfo(part)} --temp-path '/tmp' --confirm-timeout ${part.confirmTimeout}`
   if (part.magicRollback) command += ' --magic-rollback'
   if (part.autoRollback) command += ' --auto-rollback'
   if (o.dryActivate) command += ' --dry-activate'
@@ -107,7 +113,13 @@ function printPanic(thread, location, value, first) {
  * @returns {Promise<Outcome>}
  */
 async function deployProfile(part, scenario, opts, log) {
-  const context = { node: part.node, profile: part.profile, path: part.path, scenario }
+  const context = {
+    node: part.node,
+    profile: part.profile,
+    path: part.path,
+    profilePath: part.profilePath,
+    scenario
+  }
   const dry = opts.dryActivate
   if (!dry) {
     // src/deploy.rs deploy_profile
@@ -214,7 +226,7 @@ async function deployProfile(part, scenario, opts, log) {
 async function revoke(part, scenario, log) {
   // src/deploy.rs revoke
   log.debug(
-    `Constructed revoke command: ${sudo(part)}${part.path}/activate-rs revoke --profile-user ${part.profileUser} --profile-name ${part.profile}`
+    `Constructed revoke command: ${sudo(part)}${part.path}/activate-rs revoke ${profileInfo(part)}`
   )
   const exit = await runSsh(part, revokeScript({ ...part, scenario }), 'activation')
   // src/deploy.rs RevokeProfileError::SSHRevokeExit

@@ -6,7 +6,8 @@
  * and nixpkgs' switch-to-configuration(-ng) — printing those programs' lines
  * in their order, on stderr as they do (ssh forwards them to deploy's stderr).
  * They also append what happened to $FLEET_HOST_DIR/log (set by the host's
- * sshd) and keep the profile's generation number in $FLEET_HOST_DIR.
+ * sshd) and move the profile's generation links as nix-env does (in the
+ * profile's profilePath, else in $FLEET_HOST_DIR/stand-in-profiles).
  *
  * Time is compressed where upstream waits for a timeout that nothing can end
  * any more (a confirmation that cannot arrive, a canary that a failed
@@ -97,16 +98,46 @@ const closeListener = () => [
 const reopenListener = () => [': > "$D/open-sshd"']
 
 /**
- * @typedef {{ node: string, profile: string, path: string, scenario: import('./scenario.mjs').NodeScenario }} RemoteContext
+ * @typedef {{ node: string, profile: string, path: string, profilePath: string | null,
+ *   scenario: import('./scenario.mjs').NodeScenario }} RemoteContext
  */
 
-const generationFile = (/** @type {RemoteContext} */ c) => `"$D/generation-"${shQuote(c.profile)}`
+/** A profile name as one file name (test-support/fleet/profiles.ts safeFileName). @param {string} name */
+const safeFileName = name =>
+  name.replace(/[^A-Za-z0-9._-]/g, c => `%${c.charCodeAt(0).toString(16)}`)
 
-/** `nix-env -p PROFILE --set CLOSURE`: a new generation (silent). @param {RemoteContext} c */
+/**
+ * `P=` the profile activate-rs installs into: the profile's profilePath, else
+ * the stand-in's own place on the host (activate-rs would use the Nix state
+ * dir, which the sandbox never touches; test-support/fleet/profiles.ts).
+ * @param {RemoteContext} c
+ */
+const profileVariable = c =>
+  c.profilePath
+    ? `P=${shQuote(c.profilePath)}`
+    : `P="$D/stand-in-profiles/"${shQuote(safeFileName(c.profile))}`
+
+/**
+ * nix-env's generations of profile $P (nix src/libstore/profiles.cc): links
+ * `$P-N-link` → a store path, and `$P` → the current one's name. `gen_of`:
+ * the current generation (0: none); `newest_gen`: the highest; `older_gen N`:
+ * the highest below N (0: none).
+ */
+const GENERATION_FUNCTIONS = [
+  'gen_of() { l=$(readlink "$P" 2>/dev/null) || { echo 0; return; }; l=${l%-link}; echo "${l##*-}"; }',
+  'gens() { for l in "$P"-*-link; do [ -L "$l" ] || continue; n=${l#"$P"-}; n=${n%-link}; case $n in "" | *[!0-9]*) continue ;; esac; echo "$n"; done; }',
+  'newest_gen() { m=0; for n in $(gens); do [ "$n" -gt "$m" ] && m=$n; done; echo "$m"; }',
+  'older_gen() { m=0; for n in $(gens); do [ "$n" -lt "$1" ] && [ "$n" -gt "$m" ] && m=$n; done; echo "$m"; }',
+  'switch_to() { ln -sfn "${P##*/}-$1-link" "$P"; }'
+]
+
+/** `nix-env -p PROFILE --set CLOSURE`: a new generation, the newest plus one (silent). @param {RemoteContext} c */
 const setProfile = c => [
-  `g=$(cat ${generationFile(c)} 2>/dev/null || echo 1)`,
-  'g=$((g + 1))',
-  `echo "$g" > ${generationFile(c)}`
+  profileVariable(c),
+  ...GENERATION_FUNCTIONS,
+  'g=$(( $(newest_gen) + 1 ))',
+  `ln -sfn ${shQuote(c.path)} "$P-$g-link"`,
+  'switch_to "$g"'
 ]
 
 /**
@@ -156,13 +187,31 @@ function refusal(c) {
 const deactivate = (c, source) => [
   // serokell/deploy-rs src/bin/activate.rs deactivate
   say(source, 'WARN', 'De-activating due to error'),
-  `g=$(cat ${generationFile(c)} 2>/dev/null || echo 1)`,
+  profileVariable(c),
+  ...GENERATION_FUNCTIONS,
+  'g=$(gen_of)',
+  'o=$(older_gen "$g")',
+  'if [ "$o" -eq 0 ]; then',
+  // nix-env --rollback on a profile's first generation (nix profiles.cc switchGeneration)
+  `  printf 'error: no generation older than the current (%s) exists\\n' "$g" >&2`,
+  // serokell/deploy-rs src/bin/activate.rs DeactivateError::RollbackExit, inside ActivateError::Deactivate
+  '  ' +
+    say(
+      source,
+      'ERROR',
+      `${source === 'activate' ? 'There was an error de-activating after an error was encountered: ' : ''}The rollback resulted in a bad exit code: Some(1)`
+    ),
+  '  exit 1',
+  'fi',
   // nix-env --rollback (nix src/nix-env/user-env / profiles.cc switchGeneration)
-  `printf 'switching profile from version %s to %s\\n' "$g" "$((g - 1))" >&2`,
-  `echo "$((g - 1))" > ${generationFile(c)}`,
+  `printf 'switching profile from version %s to %s\\n' "$g" "$o" >&2`,
+  'switch_to "$o"',
+  // activate-rs deletes the last generation nix-env --list-generations shows
+  'g=$(newest_gen)',
   // serokell/deploy-rs src/bin/activate.rs deactivate
   `printf '%s%s\\n' ${shQuote(formatLine(source, 'WARN', 'Removing generation by ID '))} "$g" >&2`,
   // nix-env --delete-generations (nix profiles.cc deleteGeneration)
+  'rm -f "$P-$g-link"',
   `printf 'removing profile version %s\\n' "$g" >&2`,
   // serokell/deploy-rs src/bin/activate.rs deactivate
   say(source, 'INFO', 'Attempting to re-activate the last generation'),

@@ -1,9 +1,18 @@
 /**
  * The fixture flake: `deploy.nodes` only, no inputs, so Nix 2.8 evaluates and
- * checks it offline. Profile paths are fake store paths: the stand-in never
- * builds them, it only pushes and activates them on the sandbox hosts.
+ * checks it offline. Profile paths are real store paths made beforehand
+ * (profiles.ts): the stand-in never builds them, it only pushes and activates
+ * them on the sandbox hosts. Each profile may carry a `profilePath`.
  */
 import { createHash } from 'node:crypto'
+
+export interface FlakeProfile {
+  name: string
+  /** the store path deployed */
+  path: string
+  /** deploy-rs's `profilePath` setting of the profile; null leaves it out */
+  profilePath: string | null
+}
 
 export interface FlakeNode {
   name: string
@@ -11,7 +20,8 @@ export interface FlakeNode {
   port: number
   /** null leaves sshUser out of the flake */
   sshUser: string | null
-  profiles: string[]
+  /** a bare name gets a fake store path (fakeStorePath) and no profilePath */
+  profiles: (string | FlakeProfile)[]
   /** deploy-rs node settings; undefined leaves them out (deploy-rs's defaults) */
   autoRollback?: boolean
   magicRollback?: boolean
@@ -42,7 +52,10 @@ export function fakeStorePath(node: string, profile: string): string {
 
 export function renderFlake(nodes: FlakeNode[]): string {
   const lines = ['{', '  outputs = { self }: {', '    deploy.nodes = {']
-  for (const node of nodes) {
+  for (const { profiles, ...node } of nodes) {
+    const profileList = profiles.map(p =>
+      typeof p === 'string' ? { name: p, path: fakeStorePath(node.name, p), profilePath: null } : p
+    )
     lines.push(`      ${nixString(node.name)} = {`)
     lines.push(`        hostname = ${nixString(node.hostname)};`)
     if (node.sshUser !== null) lines.push(`        sshUser = ${nixString(node.sshUser)};`)
@@ -50,11 +63,15 @@ export function renderFlake(nodes: FlakeNode[]): string {
     if (node.autoRollback !== undefined) lines.push(`        autoRollback = ${node.autoRollback};`)
     if (node.magicRollback !== undefined)
       lines.push(`        magicRollback = ${node.magicRollback};`)
-    lines.push('        profilesOrder = [ ' + node.profiles.map(nixString).join(' ') + ' ];')
+    lines.push(
+      '        profilesOrder = [ ' + profileList.map(p => nixString(p.name)).join(' ') + ' ];'
+    )
     lines.push('        profiles = {')
-    for (const profile of node.profiles) {
+    for (const profile of profileList) {
+      const profilePath =
+        profile.profilePath === null ? '' : ` profilePath = ${nixString(profile.profilePath)};`
       lines.push(
-        `          ${nixString(profile)} = { user = "root"; path = ${nixString(fakeStorePath(node.name, profile))}; };`
+        `          ${nixString(profile.name)} = { user = "root"; path = ${nixString(profile.path)};${profilePath} };`
       )
     }
     lines.push('        };', '      };')

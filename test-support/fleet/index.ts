@@ -4,7 +4,17 @@
  * that really pushes/activates over ssh. Start it with startFleet(), always
  * stop() it. See README.md beside this file.
  */
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises'
+import {
+  appendFile,
+  chmod,
+  chown,
+  mkdir,
+  mkdtemp,
+  readFile,
+  realpath,
+  rm,
+  writeFile
+} from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,6 +22,8 @@ import { startBlackhole, type Blackhole } from './blackhole.js'
 import { writeBinDir, findRealNix } from './bin-dir.js'
 import { readCalls } from './calls-log.js'
 import { renderFlake } from './flake.js'
+import { startNixDaemon, type FleetNixDaemon } from './nix-daemon.js'
+import { prepareProfiles } from './profiles.js'
 import { generateKeyFile } from './keys.js'
 import {
   cleanUpAbandonedFleets,
@@ -38,6 +50,8 @@ import type {
 export type * from './types.js'
 export { makeKey, type KeyPair, type MakeKeyOptions } from './keys.js'
 export { fakeStorePath } from './flake.js'
+export { DEFAULT_GENERATIONS, profileLocation } from './profiles.js'
+export type { Generation, GenerationSpec } from './closures.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const STAND_IN_DIR = resolve(here, '../deploy-rs-stand-in')
@@ -98,7 +112,8 @@ async function startHost(
   configDir: string,
   ports: PortPicker,
   authorizedKeysPath: string,
-  user: LoginUser
+  user: LoginUser,
+  sessionEnv: Readonly<Record<string, string>>
 ): Promise<RunningHost> {
   const kind: HostKind = spec.kind ?? 'sshd'
   const base = { name: spec.name, kind, address, stateDir }
@@ -110,13 +125,15 @@ async function startHost(
       configDir,
       stateDir,
       authorizedKeysPath,
-      allowUsers
+      allowUsers,
+      sessionEnv
     })
     const host: FleetHost = {
       ...base,
       port: sshd.port,
       hostKeyLine: sshd.hostKeyLine,
-      pid: sshd.pid
+      pid: sshd.pid,
+      profiles: {}
     }
     const listenerSwitch = watchListenerRequests(stateDir, sshd, pid => (host.pid = pid))
     return {
@@ -138,7 +155,7 @@ async function startHost(
         throw err
       }
       return {
-        host: { ...base, port, hostKeyLine: null, pid: null },
+        host: { ...base, port, hostKeyLine: null, pid: null, profiles: {} },
         stop: () => blackhole.stop()
       }
     }
@@ -148,7 +165,7 @@ async function startHost(
   // and the "down" host would answer. No fleet puts hosts on DOWN_ADDRESS.
   const port = await ports.pick(DOWN_ADDRESS)
   return {
-    host: { ...base, address: DOWN_ADDRESS, port, hostKeyLine: null, pid: null },
+    host: { ...base, address: DOWN_ADDRESS, port, hostKeyLine: null, pid: null, profiles: {} },
     stop: async () => undefined
   }
 }
@@ -177,6 +194,7 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
   const running: RunningHost[] = []
   const scenarioPath = join(dir, 'scenario.json')
   let stopped = false
+  let nixDaemon: FleetNixDaemon | null = null
   const stop = async (): Promise<void> => {
     if (stopped) return
     stopped = true
@@ -184,6 +202,7 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
     // that carries this fleet's dir: stand-in runs left behind, their ssh
     // clients, commands still running on the hosts.
     await Promise.all(running.map(r => r.stop()))
+    await nixDaemon?.stop()
     await endProcesses(await findFleetProcesses(dir))
     await rm(dir, { recursive: true, force: true, maxRetries: 3 })
   }
@@ -207,6 +226,9 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
     )
     await chmod(authorizedKeysPath, 0o644)
 
+    const daemonStart = await startNixDaemon(dir)
+    if (daemonStart.daemon === null) notes.push(daemonStart.reason)
+    nixDaemon = daemonStart.daemon
     const ports = new PortPicker(opts.basePort ?? defaultBasePort())
     const started = await Promise.allSettled(
       opts.nodes.map(async (spec, i) => {
@@ -220,7 +242,8 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
           join(dir, 'sshd', String(i)),
           ports,
           authorizedKeysPath,
-          user
+          user,
+          nixDaemon?.env ?? {}
         )
         running.push(host)
         return host.host
@@ -238,6 +261,11 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
     const sshConfigPath = join(dir, 'ssh_config')
     await writeFile(sshConfigPath, renderSshConfig(hosts, knownHostsPath, privateKeyPath))
 
+    const nodeProfiles = await prepareProfiles(
+      opts.nodes.map((spec, i) => ({ spec, stateDir: hosts[i]!.stateDir })),
+      process.getuid?.() === 0 && user.uid !== 0 ? { uid: user.uid, gid: user.gid } : null
+    )
+    hosts.forEach((h, i) => (h.profiles = nodeProfiles[i]!))
     await writeFile(
       join(flakeDir, 'flake.nix'),
       renderFlake(
@@ -246,7 +274,11 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
           hostname: hosts[i]!.address,
           port: hosts[i]!.port,
           sshUser: spec.sshUser === undefined ? user.name : spec.sshUser,
-          profiles: spec.profiles ?? ['system'],
+          profiles: (spec.profiles ?? ['system']).map(name => ({
+            name,
+            path: nodeProfiles[i]![name]!.next.topLevel,
+            profilePath: nodeProfiles[i]![name]!.profilePath
+          })),
           autoRollback: spec.autoRollback,
           magicRollback: spec.magicRollback
         }))
@@ -306,6 +338,11 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
       hostLog: async node => {
         const text = await readFile(join(host(node).stateDir, 'log'), 'utf8').catch(() => '')
         return text.split('\n').filter(line => line !== '')
+      },
+      currentGeneration: async (node, profile = 'system') => {
+        const found = host(node).profiles[profile]
+        if (!found) throw new Error(`node ${node} has no profile ${profile}`)
+        return realpath(found.location).catch(() => null)
       },
       setBehaviour: (node, behaviour) => setNodeBehaviour(scenarioPath, node, behaviour),
       authorizeKey: line => appendFile(authorizedKeysPath, line.trim() + '\n'),

@@ -44,7 +44,12 @@ export async function ancestors(): Promise<Set<number>> {
 
 /** Pids of live processes that belong to the fleet in `dir` (never this process or its ancestors). */
 export async function findFleetProcesses(dir: string): Promise<number[]> {
-  const envMarkers = [`FLEET_HOST_DIR=${dir}/`, `${SCENARIO_ENV}=${join(dir, 'scenario.json')}`]
+  const envMarkers = [
+    `FLEET_HOST_DIR=${dir}/`,
+    `${SCENARIO_ENV}=${join(dir, 'scenario.json')}`,
+    // the fleet's nix daemon and its per-connection children (nix-daemon.ts)
+    `NIX_DAEMON_SOCKET_PATH=${dir}/`
+  ]
   const sshdMarker = `${dir}/sshd/`
   const spared = await ancestors()
   const found: number[] = []

@@ -24,6 +24,8 @@ export interface SshdHostOptions {
   stateDir: string
   authorizedKeysPath: string
   allowUsers: string[]
+  /** more variables for the host's sessions (e.g. the fleet's nix daemon), besides FLEET_HOST_DIR */
+  sessionEnv?: Readonly<Record<string, string>>
 }
 
 export interface SshdHost {
@@ -44,7 +46,7 @@ function renderConfig(o: SshdHostOptions, port: number, hostKeyPath: string): st
     `HostKey ${hostKeyPath}`,
     `AuthorizedKeysFile ${o.authorizedKeysPath}`,
     `AllowUsers ${o.allowUsers.join(' ')}`,
-    `SetEnv "FLEET_HOST_DIR=${o.stateDir}"`,
+    `SetEnv ${[`FLEET_HOST_DIR=${o.stateDir}`, ...Object.entries(o.sessionEnv ?? {}).map(([k, v]) => `${k}=${v}`)].map(v => `"${v}"`).join(' ')}`,
     // the temp dir's modes would not pass StrictModes, and PAM is not set up
     'StrictModes no',
     'UsePAM no',

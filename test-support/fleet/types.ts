@@ -4,6 +4,7 @@
  * ssh. The scenario types are also the JSON contract with the stand-in
  * (test-support/deploy-rs-stand-in/scenario.mjs reads the same shape).
  */
+import type { Generation, GenerationSpec } from './closures.js'
 
 /**
  * What happens on a node's host when the stand-in deploys it. The lines each
@@ -90,6 +91,43 @@ export interface FleetNodeSpec {
   extraLines?: string[]
   /** `sshUser` in the flake: default the fleet's login user; null leaves it out */
   sshUser?: string | null
+  /**
+   * What each profile of the node runs now and what the flake deploys: real
+   * store paths (closures.ts). Default: DEFAULT_GENERATIONS (same packages,
+   * `etc` rebuilt). `current: null`: a first deploy, the profile does not exist.
+   */
+  generations?: NodeGenerations
+  /**
+   * true (default): each profile gets a `profilePath` of its own in the flake,
+   * a real profile in the host's state dir (`<stateDir>/profiles/<profile>`)
+   * that activations move like `nix-env -p PATH --set`. false: no
+   * `profilePath`; activate-rs would use the Nix state dir
+   * (`/nix/var/nix/profiles/...`), which the sandbox never touches: the
+   * stand-in keeps that profile in `<stateDir>/stand-in-profiles/` instead.
+   */
+  profilePath?: boolean
+}
+
+/** A generation as a test describes it; the top level's name defaults to `<node>-<profile>`. */
+export type GenerationContents = Omit<GenerationSpec, 'name'> & { name?: string }
+
+export interface NodeGenerations {
+  /** The generation the host runs before the deploy; null: none (first deploy). */
+  current?: GenerationContents | null
+  /** The generation the flake deploys (the profile's `path`). */
+  next?: GenerationContents
+}
+
+/** One profile of a node on its sandbox host. */
+export interface FleetProfile {
+  /** the profile's `profilePath` in the flake, null when it has none */
+  profilePath: string | null
+  /** where the profile's symlinks live on the host (profilePath, or the stand-in's own place) */
+  location: string
+  /** the generation the host ran when the fleet started; null: none */
+  current: Generation | null
+  /** the generation the flake deploys */
+  next: Generation
 }
 
 export interface StartFleetOptions {
@@ -114,6 +152,8 @@ export interface FleetHost {
   stateDir: string
   /** pid of the host's sshd listener (a new one after a host reopened it), null unless kind is sshd */
   pid: number | null
+  /** the node's profiles by name: profile paths and generations */
+  profiles: Record<string, FleetProfile>
 }
 
 export interface ClientKey {
@@ -161,6 +201,8 @@ export interface Fleet {
   calls(): Promise<FleetCall[]>
   /** what really happened on the node's host, e.g. ['push system /nix/store/...', 'activate system', 'confirm system'] */
   hostLog(node: string): Promise<string[]>
+  /** the store path a node's profile points at now (`readlink -f`), null when it has no generation */
+  currentGeneration(node: string, profile?: string): Promise<string | null>
   /** changes a node's behaviour for the next stand-in runs */
   setBehaviour(node: string, behaviour: Behaviour): Promise<void>
   /** authorizes one more public key line on every host (takes effect on the next login) */
