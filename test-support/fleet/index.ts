@@ -50,7 +50,7 @@ import type {
 export type * from './types.js'
 export { makeKey, type KeyPair, type MakeKeyOptions } from './keys.js'
 export { fakeStorePath } from './flake.js'
-export { DEFAULT_GENERATIONS, profileLocation } from './profiles.js'
+export { DEFAULT_GENERATIONS, largeGenerationContents, profileLocation } from './profiles.js'
 export type { Generation, GenerationSpec } from './closures.js'
 
 const here = dirname(fileURLToPath(import.meta.url))

@@ -31,6 +31,24 @@ export const DEFAULT_GENERATIONS: { current: GenerationContents; next: Generatio
   }
 }
 
+/**
+ * A big generation for a fleet node: `count` versioned paths `pkgN-<v>.N`
+ * (`<v>` = `major` for every `changedEvery`-th package, else 1), so two of
+ * them with different majors differ in exactly count / changedEvery
+ * upgrades. Like makeLargeGeneration, but usable as a node's `generations`.
+ */
+export function largeGenerationContents(
+  count: number,
+  major: number,
+  changedEvery = 10
+): GenerationContents {
+  const packages: Record<string, string> = {}
+  for (let i = 0; i < count; i++) {
+    packages[`pkg${i}`] = `${i % changedEvery === 0 ? major : 1}.${i}`
+  }
+  return { packages, extras: ['etc'] }
+}
+
 /** A node or profile name as one file name (names may hold dots, slashes, quotes...). */
 export function safeFileName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, c => `%${c.charCodeAt(0).toString(16)}`)
