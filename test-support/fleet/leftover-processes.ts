@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { readdir, readFile, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { sleep } from './processes.js'
 
 export const FLEET_DIR_PREFIX = 'deployrs-fleet-'
@@ -44,12 +44,7 @@ export async function ancestors(): Promise<Set<number>> {
 
 /** Pids of live processes that belong to the fleet in `dir` (never this process or its ancestors). */
 export async function findFleetProcesses(dir: string): Promise<number[]> {
-  const envMarkers = [
-    `FLEET_HOST_DIR=${dir}/`,
-    `${SCENARIO_ENV}=${join(dir, 'scenario.json')}`,
-    // the fleet's nix daemon and its per-connection children (nix-daemon.ts)
-    `NIX_DAEMON_SOCKET_PATH=${dir}/`
-  ]
+  const envMarkers = [`FLEET_HOST_DIR=${dir}/`, `${SCENARIO_ENV}=${join(dir, 'scenario.json')}`]
   const sshdMarker = `${dir}/sshd/`
   const spared = await ancestors()
   const found: number[] = []
@@ -103,6 +98,33 @@ export async function cleanUpAbandonedFleets(parent: string): Promise<void> {
     const owner = Number(await readFile(ownerFile(dir), 'utf8').catch(() => 'NaN'))
     if (!Number.isInteger(owner) || owner === process.pid || isAlive(owner)) continue
     await endProcesses(await findFleetProcesses(dir))
+    await endProcesses(await findNixDaemonProcesses(nixDaemonDir(dir)))
     await rm(dir, { recursive: true, force: true })
+    await rm(nixDaemonDir(dir), { recursive: true, force: true })
   }
+}
+
+/**
+ * The dir of a fleet's nix daemon (nix-daemon.ts): beside the fleet's dir,
+ * not in it, so that the daemon, which lives as long as the fleet like its
+ * sshd listeners, is never taken for something a run left behind.
+ */
+export function nixDaemonDir(fleetDir: string): string {
+  return join(
+    dirname(fleetDir),
+    `deployrs-nixd-${basename(fleetDir).slice(FLEET_DIR_PREFIX.length)}`
+  )
+}
+
+/** The fleet's nix daemon and its per-connection children, by their socket path. */
+export async function findNixDaemonProcesses(daemonDir: string): Promise<number[]> {
+  const marker = `NIX_DAEMON_SOCKET_PATH=${daemonDir}/`
+  const found: number[] = []
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    const pid = Number(entry)
+    if (!Number.isInteger(pid)) continue
+    const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '')
+    if (environ.split('\0').some(v => v.startsWith(marker)) && isAlive(pid)) found.push(pid)
+  }
+  return found
 }
