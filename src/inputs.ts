@@ -1,3 +1,4 @@
+import { ExpectedError } from './errors.js'
 import * as core from '@actions/core'
 import { MIN_SECRET_CHARS, rememberSecret } from './secret-registry.js'
 import { normalisedPrivateKeys } from './ssh/keys.js'
@@ -37,14 +38,13 @@ export interface Settings {
 }
 
 /** Bad input: every problem found, each naming its input. */
-export class InputError extends Error {
+export class InputError extends ExpectedError {
   constructor(readonly problems: string[]) {
     super(
       problems.length === 1
         ? problems[0]
         : `${problems.length} inputs are invalid:\n- ${problems.join('\n- ')}`
     )
-    this.name = 'InputError'
   }
 }
 

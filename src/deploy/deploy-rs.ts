@@ -1,16 +1,10 @@
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
-import type { Nix } from '../commands/nix.js'
-
-const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes']
+import { NIX_FEATURES, type Nix } from '../commands/nix.js'
+import { ExpectedError } from '../errors.js'
 
 /** The deploy-rs command cannot be run at all: no node is started with it. */
-export class DeployRsError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'DeployRsError'
-  }
-}
+export class DeployRsError extends ExpectedError {}
 
 export interface DeployRsChoice {
   argv: string[]
