@@ -11,6 +11,8 @@ export type Tristate = boolean | 'auto'
 export interface Settings {
   /** `all`, or the names the user wrote (resolved against the flake by the plan). */
   readonly targets: 'all' | readonly string[]
+  /** Nodes deployed first (as written, each also in targets); the rest only when they all succeed. */
+  readonly canary: readonly string[]
   readonly dryRun: Tristate
   readonly flake: string
   /** The secret as given; parsed into key files by the ssh workspace. Empty when not given. */
@@ -141,8 +143,10 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
 
   const planOnly = attempt(() => parseBoolean('plan-only', getInput('plan-only'), false), false)
   const dryRun = attempt(() => parseTristate('dry-run', getInput('dry-run')), 'auto' as Tristate)
+  const targets = attempt(() => parseTargets(getInput('targets')), 'all' as const)
   const settings: Settings = {
-    targets: attempt(() => parseTargets(getInput('targets')), 'all'),
+    targets,
+    canary: attempt(() => parseCanary(getInput('canary'), targets), []),
     dryRun,
     flake: attempt(() => parseFlake(getInput('flake')), '.'),
     sshPrivateKey,
@@ -240,18 +244,38 @@ export function parseTristate(name: string, raw: string): Tristate {
 
 /** Node names a user wrote; checked against the flake later by the plan. */
 export function parseTargets(raw: string): 'all' | string[] {
-  const words = splitTargetWords(raw)
+  const words = targetWords('targets', raw)
   if (words.every(word => word === 'all')) return 'all'
   if (words.includes('all')) {
     throw new Error(
       `targets: 'all' cannot be combined with node names; got ${describe(raw.trim())}.`
     )
   }
+  return words
+}
+
+/** Canary nodes: written as targets are, and each one of the targets. */
+export function parseCanary(raw: string, targets: 'all' | readonly string[]): string[] {
+  const words = targetWords('canary', raw)
+  if (words.includes('all')) {
+    throw new Error(`canary: got 'all'; name the nodes deployed first, as in targets.`)
+  }
+  const outside = targets === 'all' ? [] : words.filter(word => !targets.includes(word))
+  if (outside.length > 0) {
+    throw new Error(
+      `canary: ${outside.map(describe).join(', ')} ${outside.length === 1 ? 'is' : 'are'} not in targets; every canary node must also be a target, written the same way.`
+    )
+  }
+  return words
+}
+
+function targetWords(input: string, raw: string): string[] {
+  const words = splitTargetWords(input, raw)
   for (const word of words) {
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(word)) {
       throw new Error(
-        `targets: ${describe(word)} contains a control character; expected node or node.profile.`
+        `${input}: ${describe(word)} contains a control character; expected node or node.profile.`
       )
     }
   }
@@ -259,7 +283,7 @@ export function parseTargets(raw: string): 'all' | string[] {
 }
 
 /** Splits on commas, blanks and newlines, keeping double-quoted parts ("a.b".system) whole. */
-function splitTargetWords(raw: string): string[] {
+function splitTargetWords(input: string, raw: string): string[] {
   const words: string[] = []
   let current = ''
   let quoted = false
@@ -272,7 +296,7 @@ function splitTargetWords(raw: string): string[] {
       current += ch
     }
   }
-  if (quoted) throw new Error(`targets: unterminated " quote in ${describe(raw.trim())}.`)
+  if (quoted) throw new Error(`${input}: unterminated " quote in ${describe(raw.trim())}.`)
   if (current) words.push(current)
   return words
 }

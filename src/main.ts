@@ -168,6 +168,7 @@ async function runPipeline(tools: Tools, cancellation: Cancellation): Promise<Re
       cancelled,
       before: deployments.before,
       after: [],
+      canary: new Set(plan.canary),
       onSettled: deployments.onSettled,
       echo: line => live.line(line)
     })

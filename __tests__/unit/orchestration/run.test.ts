@@ -271,3 +271,14 @@ describe('the run pipeline through Tools', () => {
     }
   )
 })
+
+describe('the canary input through the run', () => {
+  it('deploys the canary first and skips the rest when it fails, naming it', async () => {
+    setInputs({ canary: 'b' })
+    const w = world({ deploy: { b: 'fail' } })
+    await run(fakeTools(w), new Cancellation())
+    expect(w.events.filter(event => event.startsWith('deploy:'))).toEqual(['deploy:b'])
+    expect(statuses()).toEqual({ a: 'skipped', b: 'failed', c: 'skipped' })
+    expect(results()[0].error).toMatch(/canary node b/)
+  })
+})
