@@ -13,10 +13,7 @@ import { runDeploys } from './runner.js'
 
 export interface DeployNodesInput {
   plan: Plan
-  settings: Pick<
-    Settings,
-    'deployArgs' | 'sshUser' | 'parallel' | 'failFast' | 'hostTimeoutMs'
-  >
+  settings: Pick<Settings, 'deployArgs' | 'sshUser' | 'parallel' | 'failFast' | 'hostTimeoutMs'>
   setup: SshSetup
   /** The deploy-rs command as words. */
   deployRs: readonly string[]

@@ -59,8 +59,6 @@ export interface DryActivation {
 export interface DeployLogSummary {
   /** Latest stage line seen (activate and confirm alternate with several profiles). */
   stage: Stage | null
-  /** Furthest stage reached, in check < eval < build < push < activate < confirm order. */
-  furthestStage: Stage | null
   /** The last `[deploy] [ERROR]` messages, oldest first (at most 5). */
   deployErrors: LoggedMessage[]
   /**
@@ -79,20 +77,12 @@ export interface DeployLogSummary {
   rollbackClaim: string | null
   /** A rollback that itself failed (node state unknown), if any. */
   rollbackFailure: LoggedMessage | null
-  /** Success lines seen: `Deployment confirmed.`, `Success activating, done!`, ... */
-  successCount: number
-  lastSuccess: string | null
   /** A `[deploy] [ERROR]` line came after the last success line (or with none): old versions then exit 0. */
   errorAfterLastSuccess: boolean
-  /** `Completed dry-activate!` was printed. */
-  dryActivateCompleted: boolean
   /** A dry-activation failure that deploy-rs ignores (it still exits 0). */
   dryFailure: string | null
   /** The `would ...` lines, merged; empty lists when none were printed. */
   changes: UnitChanges
-  /** Units that `would NOT stop` / `would NOT restart` (not part of UnitChanges). */
-  notStopped: string[]
-  notRestarted: string[]
   /** At least one `would ...` line was parsed. */
   sawChanges: boolean
   /** `would activate the configuration...` was printed by some dry activation. */
@@ -119,11 +109,6 @@ export interface DeployLogSummary {
   commandError: LoggedMessage | null
   /** The very first plain `error: ...` line of the run (clap usage errors). */
   firstPlainError: string | null
-  /** At least one deploy-rs formatted line was seen. */
-  sawDeployLines: boolean
-  /** Lines and bytes fed (bytes: UTF-8 of each line plus its newline). */
-  lineCount: number
-  byteCount: number
   /** Last lines, ANSI codes stripped, oldest first. */
   tail: string[]
 }
@@ -146,8 +131,6 @@ const MAX_DEPLOY_ERRORS = 5
 const MAX_DRY_ACTIVATIONS = 10
 const DRY_ACTIVATION_LINES = 5
 
-export { stripAnsi }
-
 /**
  * `🚀 ℹ️ [deploy] [INFO] msg`: up to two leading emoji groups (the level
  * emoji may carry U+FE0F, spacing varies: `🚀ℹ️ [deploy]`, `🚀 ℹ️  [deploy]`).
@@ -164,21 +147,6 @@ export function parseDeployLine(line: string): DeployLogLine | null {
     level: match[2] as LogLevel,
     message: match[3].trimEnd()
   }
-}
-
-const STAGE_ORDER: readonly Stage[] = [
-  'keyscan',
-  'check',
-  'eval',
-  'build',
-  'push',
-  'activate',
-  'confirm'
-]
-
-function later(a: Stage | null, b: Stage): Stage {
-  if (a === null) return b
-  return STAGE_ORDER.indexOf(b) > STAGE_ORDER.indexOf(a) ? b : a
 }
 
 /** deploy-rs INFO messages that start a stage. */
@@ -305,17 +273,13 @@ export class DeployLogParser {
   private readonly maxTailLineLength: number
 
   private stage: Stage | null = null
-  private furthestStage: Stage | null = null
   private deployErrors: LoggedMessage[] = []
   private remoteError: LoggedMessage | null = null
   private remoteErrorFromWait = false
   private rollback: RollbackEvidence | null = null
   private rollbackClaim: string | null = null
   private rollbackFailure: LoggedMessage | null = null
-  private successCount = 0
-  private lastSuccess: string | null = null
   private errorAfterLastSuccess = false
-  private dryActivateCompleted = false
   private dryFailure: string | null = null
   /** 1: the init warning's first line was seen; 2: its second. */
   private initWarningPending: 0 | 1 | 2 = 0
@@ -324,6 +288,7 @@ export class DeployLogParser {
     restart: new UnitList(),
     start: new UnitList(),
     reload: new UnitList(),
+    // `would NOT stop/restart` lines are matched so that they are never taken for stop/restart lines.
     notStop: new UnitList(),
     notRestart: new UnitList()
   }
@@ -341,8 +306,6 @@ export class DeployLogParser {
   private awaitingConfirmation = false
   private panic: string | null = null
   private panicMessagePending = false
-  private sawDeployLines = false
-  private lineCount = 0
   private byteCount = 0
 
   constructor(options: DeployLogParserOptions = {}) {
@@ -353,7 +316,6 @@ export class DeployLogParser {
 
   /** Feeds one line (without its newline) from deploy-rs's stdout or stderr. */
   push(rawLine: string, _stream: LogStream = 'stderr'): void {
-    this.lineCount++
     this.byteCount += Buffer.byteLength(rawLine, 'utf8') + 1
     const line = stripAnsi(rawLine)
     this.ring.add(
@@ -364,7 +326,6 @@ export class DeployLogParser {
 
     const formatted = parseDeployLine(text)
     if (formatted) {
-      this.sawDeployLines = true
       if (formatted.source === 'deploy') this.onDeployLine(formatted)
       else this.onRemoteLine(formatted)
       return
@@ -384,16 +345,12 @@ export class DeployLogParser {
   summary(): DeployLogSummary {
     return {
       stage: this.stage,
-      furthestStage: this.furthestStage,
       deployErrors: this.deployErrors.map(e => ({ ...e })),
       remoteError: this.remoteError && { ...this.remoteError },
       rollback: this.rollback && { ...this.rollback },
       rollbackClaim: this.rollbackClaim,
       rollbackFailure: this.rollbackFailure && { ...this.rollbackFailure },
-      successCount: this.successCount,
-      lastSuccess: this.lastSuccess,
       errorAfterLastSuccess: this.errorAfterLastSuccess,
-      dryActivateCompleted: this.dryActivateCompleted,
       dryFailure: this.dryFailure,
       changes: {
         stop: [...this.units.stop.names],
@@ -402,8 +359,6 @@ export class DeployLogParser {
         reload: [...this.units.reload.names],
         restartSystemd: this.restartSystemd
       },
-      notStopped: [...this.units.notStop.names],
-      notRestarted: [...this.units.notRestart.names],
       sawChanges: this.sawChanges,
       sawWouldActivate: this.sawWouldActivate,
       dryActivations: this.dryActivations.map(d => ({ ...d, lines: [...d.lines] })),
@@ -414,9 +369,6 @@ export class DeployLogParser {
       remoteBuild: this.remoteBuild,
       commandError: this.commandError && { ...this.commandError },
       firstPlainError: this.firstPlainError,
-      sawDeployLines: this.sawDeployLines,
-      lineCount: this.lineCount,
-      byteCount: this.byteCount,
       tail: this.tail()
     }
   }
@@ -424,7 +376,6 @@ export class DeployLogParser {
   private enterStage(stage: Stage): void {
     if (stage !== this.stage) this.commandError = null
     this.stage = stage
-    this.furthestStage = later(this.furthestStage, stage)
   }
 
   private onDeployLine({ level, message }: DeployLogLine): void {
@@ -440,11 +391,8 @@ export class DeployLogParser {
     }
     if (SUCCESS_LINES.some(p => p.test(message))) {
       this.awaitingConfirmation = false
-      this.successCount++
-      this.lastSuccess = message
       this.errorAfterLastSuccess = false
       if (message === 'Completed dry-activate!') {
-        this.dryActivateCompleted = true
         this.enterStage('activate')
         this.dryActivations.push({
           wouldActivate: this.wouldActivate,
