@@ -7,7 +7,8 @@ const ANSI_RE =
 /**
  * Removes ANSI escape sequences (colours, cursor movement, titles). deploy-rs
  * colours its level words even without a terminal; most lines have none, so
- * they skip the regex.
+ * they skip the regex. Ours, not strip-ansi: it also removes the payload of DCS,
+ * SOS, PM and APC strings, which a hostile host could print.
  */
 export function stripAnsi(text: string): string {
   return text.includes('\x1b') ? text.replace(ANSI_RE, '') : text
