@@ -45,7 +45,7 @@ export function oneLine(text: string, max = MAX_ERROR_LENGTH): string {
 
 /**
  * Decides a node's status from deploy-rs's exit and what it printed
- * (action-spec.md "status", deploy-rs-facts.md). deploy-rs's own final
+ * (README "Statuses"; deploy-rs's own output, serokell/deploy-rs src/). deploy-rs's own final
  * "rolled back to previous generation" line is printed after ANY activation
  * failure, so only what the host printed decides a rollback. In order:
  *

@@ -7,7 +7,7 @@ import { stripAnsi } from '../text.js'
  * success markers, the dry-activation unit changes, ssh connection failures,
  * and the last lines for the report. Memory stays bounded whatever is fed.
  *
- * Formats (deploy-rs-facts.md, confirmed in serokell/deploy-rs src/lib.rs):
+ * Formats (serokell/deploy-rs src/lib.rs):
  * `🚀 <level-emoji> [deploy] [LEVEL] message`, remote lines from activate-rs
  * with ⭐ [activate], 👀 [wait], ↩️ [revoke]; the level word is wrapped in
  * 256-colour codes. Anything else (nix, ssh, switch-to-configuration) is a
@@ -186,7 +186,7 @@ const ROLLBACK_FAILURE_LINES = [
   /^There was an error de-activating/
 ]
 
-/** switch-to-configuration dry-activate output (deploy-rs-facts.md, "Dry activation"). */
+/** switch-to-configuration dry-activate output (nixpkgs switch-to-configuration, `dry-activate`). */
 const WOULD_UNITS =
   /^would (stop|NOT stop|NOT restart|reload|restart|start) the following (?:changed )?units(?: as well)?: (.*)$/
 const WOULD_RESTART_SYSTEMD = /^would restart systemd$/
