@@ -1,4 +1,4 @@
-import type { NodeStatus, Stage, UnitChanges } from '../model.js'
+import type { NodeResult, NodeStatus, Stage } from '../model.js'
 import { DeployLogParser, type DeployLogSummary, type LoggedMessage } from './log-parser.js'
 
 /** How one deploy-rs process for one node ended. */
@@ -26,14 +26,12 @@ export interface ClassifyInput {
   startError?: string | null
 }
 
-export interface Classification {
-  status: NodeStatus
-  stage: Stage | null
-  /** One line, ANSI-free, at most MAX_ERROR_LENGTH characters; null for deployed / dry-run. */
-  error: string | null
-  /** Dry runs only (see classifyRun); null otherwise. */
-  changes: UnitChanges | null
-}
+/**
+ * deploy-rs's verdict: the part of the node's result that its output decides.
+ * `error` is one line, ANSI-free, at most MAX_ERROR_LENGTH characters; null for
+ * deployed / dry-run. `changes` for dry runs only (see classifyRun).
+ */
+export type Classification = Pick<NodeResult, 'status' | 'stage' | 'error' | 'changes'>
 
 export const MAX_ERROR_LENGTH = 300
 

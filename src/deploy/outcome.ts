@@ -2,7 +2,13 @@
  * The one place that decides whether a node may start (cancelled, fail-fast,
  * canary) and the one place that builds a node's record when it does not.
  */
-import { isSuccess, type NodeReport, type NodeStatus, type Stage } from '../model.js'
+import {
+  isSuccess,
+  type NodeReport,
+  type NodeResult,
+  type NodeStatus,
+  type Stage
+} from '../model.js'
 import type { PlannedNode } from '../plan/targets.js'
 
 export const CANCELLED_BEFORE_START = 'the job was cancelled before this node started'
@@ -37,6 +43,26 @@ export function startVerdict(
   return null
 }
 
+/** A node's result: who it is, from the plan, and how it ended. */
+export function nodeResult(
+  node: PlannedNode,
+  dryRun: boolean,
+  ended: Pick<NodeResult, 'status' | 'stage' | 'error' | 'changes' | 'exitCode' | 'durationMs'>
+): NodeResult {
+  return {
+    node: node.name,
+    hostname: node.hostname,
+    profiles: [...node.targetProfiles],
+    status: ended.status,
+    stage: ended.stage,
+    exitCode: ended.exitCode,
+    durationMs: ended.durationMs,
+    dryRun,
+    changes: ended.changes,
+    error: ended.error
+  }
+}
+
 /** The record of a node that never ran deploy-rs. */
 export function notStarted(
   node: PlannedNode,
@@ -46,18 +72,14 @@ export function notStarted(
   stage: Stage | null = null
 ): NodeReport {
   return {
-    result: {
-      node: node.name,
-      hostname: node.hostname,
-      profiles: [...node.targetProfiles],
+    result: nodeResult(node, dryRun, {
       status,
       stage,
-      exitCode: null,
-      durationMs: 0,
-      dryRun,
+      error,
       changes: null,
-      error
-    },
+      exitCode: null,
+      durationMs: 0
+    }),
     logFile: null,
     logTail: [],
     logBytes: 0

@@ -1,13 +1,14 @@
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { supervise, type Launcher } from '../commands/process.js'
-import type { NodeReport, NodeResult } from '../model.js'
+import type { NodeReport } from '../model.js'
 import type { PlannedNode } from '../plan/targets.js'
 import { classifyRun } from './classify.js'
 import { LineSplitter } from './line-splitter.js'
 import { logFileName, openLogFile, type NodeLogFile } from './log-file.js'
 import { DeployLogParser } from './log-parser.js'
 import { runNodePipeline, type NodeStage } from './node-pipeline.js'
+import { nodeResult } from './outcome.js'
 import { scheduleNodes } from './scheduler.js'
 
 /** One deploy-rs call to make. */
@@ -136,18 +137,11 @@ async function runDeployRs(
     timeoutMs: options.hostTimeoutMs,
     startError: end.startError ? `could not start ${job.argv[0]}: ${end.startError.message}` : null
   })
-  const result: NodeResult = {
-    node: node.name,
-    hostname: node.hostname,
-    profiles: [...node.targetProfiles],
-    status: outcome.status,
-    stage: outcome.stage,
+  const result = nodeResult(node, options.dryRun, {
+    ...outcome,
     exitCode: end.code,
-    durationMs: Date.now() - started,
-    dryRun: options.dryRun,
-    changes: outcome.changes,
-    error: outcome.error
-  }
+    durationMs: Date.now() - started
+  })
   return {
     result,
     logFile,
