@@ -72,23 +72,23 @@ export function classifyRun(input: ClassifyInput): Classification {
   const { node } = input
   const log = input.parser instanceof DeployLogParser ? input.parser.summary() : input.parser
   const partialChanges = input.dryRun && log.sawChanges ? log.changes : null
-  const failed = (status: NodeStatus, stage: Stage | null, error: string): Classification => ({
+  const ended = (status: NodeStatus, stage: Stage | null, error: string): Classification => ({
     status,
     stage,
     error: oneLine(error),
     changes: partialChanges
   })
 
-  if (input.startError) return failed('failed', null, input.startError)
+  if (input.startError) return ended('failed', null, input.startError)
   if (input.cancelled) {
     const where = log.stage ? ` during ${log.stage}` : ''
-    return failed('cancelled', log.stage, `the job was cancelled; deploy-rs was stopped${where}`)
+    return ended('cancelled', log.stage, `the job was cancelled; deploy-rs was stopped${where}`)
   }
   if (input.timedOut) {
     const limit =
       input.timeoutMs === undefined ? 'the host timeout' : formatDuration(input.timeoutMs)
     const where = log.stage ? ` (stopped during ${log.stage})` : ''
-    return failed('timed-out', log.stage, `deploy-rs did not finish within ${limit}${where}`)
+    return ended('timed-out', log.stage, `deploy-rs did not finish within ${limit}${where}`)
   }
 
   const stage = failureStage(log)
@@ -99,37 +99,37 @@ export function classifyRun(input: ClassifyInput): Classification {
   const runFailed = input.signal === null && (input.exitCode !== 0 || errorAtTheEnd)
 
   if (log.rollbackFailure) {
-    return failed(
+    return ended(
       'failed',
       afterActivation,
       `rolling back node ${node} failed, its state is unknown: ${log.rollbackFailure.message}`
     )
   }
   const rollback = hostRollback(log, stage, node, runFailed)
-  if (rollback) return failed('rolled-back', rollback.stage, rollback.error)
+  if (rollback) return ended('rolled-back', rollback.stage, rollback.error)
 
   if (input.signal !== null) {
-    return failed('failed', stage, `deploy-rs was killed by ${input.signal}`)
+    return ended('failed', stage, `deploy-rs was killed by ${input.signal}`)
   }
   if (input.exitCode === null) {
-    return failed('failed', stage, 'deploy-rs ended without an exit code')
+    return ended('failed', stage, 'deploy-rs ended without an exit code')
   }
   if (input.exitCode === 2 && log.deployErrors.length === 0 && log.rollbackClaim === null) {
     const reason = log.firstPlainError ?? lastNonEmpty(log.tail) ?? 'no message'
-    return failed('failed', null, `deploy-rs rejected its arguments: ${reason}`)
+    return ended('failed', null, `deploy-rs rejected its arguments: ${reason}`)
   }
 
   if (input.exitCode === 0 && !errorAtTheEnd) {
     if (!input.dryRun) return { status: 'deployed', stage: null, error: null, changes: null }
     const refused = dryRunRefusal(log, input.profiles)
-    if (refused) return failed('failed', 'activate', `dry activation failed: ${refused}`)
+    if (refused) return ended('failed', 'activate', `dry activation failed: ${refused}`)
     const known = log.sawWouldActivate || log.sawChanges
     return { status: 'dry-run', stage: null, error: null, changes: known ? log.changes : null }
   }
   const exitedZero = input.exitCode === 0 ? ' (deploy-rs still exited 0)' : ''
 
   const unreachable = sshUnreachable(log, stage, node)
-  if (unreachable) return failed('unreachable', unreachable.stage, unreachable.error + exitedZero)
+  if (unreachable) return ended('unreachable', unreachable.stage, unreachable.error + exitedZero)
 
   const error =
     log.deployErrors.length > 0 || log.remoteError
@@ -141,7 +141,7 @@ export function classifyRun(input: ClassifyInput): Classification {
             log.commandError?.message ??
               (log.panic ? `deploy-rs panicked: ${log.panic}` : undefined)
           )
-  return failed('failed', stage, error + exitedZero)
+  return ended('failed', stage, error + exitedZero)
 }
 
 /**
