@@ -13,3 +13,9 @@ const ANSI_RE =
 export function stripAnsi(text: string): string {
   return text.includes('\x1b') ? text.replace(ANSI_RE, '') : text
 }
+
+/** A value quoted for an error message, cut to 60 characters. */
+export function describeValue(value: string): string {
+  const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value
+  return JSON.stringify(shown)
+}
