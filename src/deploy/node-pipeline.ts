@@ -3,22 +3,12 @@
  * the stages after it. Each stage returns data that lands on the node's one
  * record, or a failure that ends the node there.
  */
-import {
-  isSuccess,
-  type NodeReport,
-  type NodeResult,
-  type NodeStatus,
-  type Stage
-} from '../model.js'
+import { isSuccess, type NodeReport, type NodeResult } from '../model.js'
 import type { PlannedNode } from '../plan/targets.js'
 import { CANCELLED_BEFORE_START, notStarted } from './outcome.js'
 
 /** Why a stage ended the node. */
-export interface NodeFailure {
-  status: NodeStatus
-  stage: Stage | null
-  error: string
-}
+export type NodeFailure = Pick<NodeResult, 'status' | 'stage'> & { error: string }
 
 /** What a stage adds to the node's record. */
 export interface NodeStageOutput {
