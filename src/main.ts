@@ -11,6 +11,7 @@ import { Cancellation, LOCAL_OUTPUT_EXTRA_MS } from './cancellation.js'
 import { ExpectedError } from './errors.js'
 import { maskSecret, readSettings, type Settings } from './inputs.js'
 import { isSuccess, type NodeReport, type RunContext } from './model.js'
+import { packagesStages } from './packages/node-stages.js'
 import { makePlan, type Plan } from './plan/plan.js'
 import { formatBytes } from './report/format.js'
 import { deploymentHooks, publishReport, type ReportInput } from './report/publish.js'
@@ -158,6 +159,10 @@ async function runPipeline(tools: Tools, cancellation: Cancellation): Promise<Re
     stopIfCancelled()
 
     const deployments = deploymentStages(settings, environment, plan.dryRun, cancellation)
+    const packages = packagesStages(setup.workspace, {
+      sshUser: settings.sshUser,
+      deployArgs: settings.deployArgs.deploy
+    })
     const live = new LiveEcho(untrusted)
     const reports = await deployNodes({
       plan,
@@ -166,8 +171,8 @@ async function runPipeline(tools: Tools, cancellation: Cancellation): Promise<Re
       deployRs: deployRs.argv,
       launch: tools.launch,
       cancelled,
-      before: deployments.before,
-      after: [],
+      before: [...deployments.before, packages.before],
+      after: [packages.after],
       canary: new Set(plan.canary),
       onSettled: deployments.onSettled,
       echo: line => live.line(line)

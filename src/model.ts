@@ -2,6 +2,7 @@
  * The data that flows between the stages of a run. Each stage imports these
  * types; none imports a later stage.
  */
+import type { PackageDiff } from './packages/closure-diff.js'
 
 /** Final state of one targeted node (README "Statuses"). */
 export type NodeStatus =
@@ -44,6 +45,8 @@ export interface NodeResult {
   dryRun: boolean
   changes: UnitChanges | null
   error: string | null
+  /** What the change really changes, package by package (null: unknown; see packagesNote). */
+  packages?: PackageDiff | null
 }
 
 /** A result plus what the report needs from the node's log. */
@@ -57,6 +60,10 @@ export interface NodeReport {
   logBytes: number
   /** What the log file lacks, when it does not hold the whole log (the result is unaffected). */
   logFileIssue?: LogFileIssue | null
+  /** The new store path of each deployed profile, from deploy-rs's plan. */
+  newPaths?: Readonly<Record<string, string>>
+  /** Why the node's packages are unknown though its host was reached (first deploy...). */
+  packagesNote?: string | null
 }
 
 /** Why a node's log file is incomplete: it reached its size cap, or writing it failed. */

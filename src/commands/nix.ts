@@ -6,7 +6,9 @@ export const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flake
 
 /**
  * Lists every node without building anything: `path` is never forced.
- * sshOpts append node ++ top-level, as deploy-rs does.
+ * sshOpts append node ++ top-level, as deploy-rs does; per profile the
+ * settings that say where activate-rs keeps it (user: profile over node over
+ * top level; profilePath is a profile's own).
  */
 const INVENTORY_EXPRESSION = `d: builtins.mapAttrs (name: n: {
   hostname = n.hostname or null;
@@ -14,6 +16,11 @@ const INVENTORY_EXPRESSION = `d: builtins.mapAttrs (name: n: {
   sshOpts = (n.sshOpts or [ ]) ++ (d.sshOpts or [ ]);
   profiles = builtins.attrNames (n.profiles or { });
   profilesOrder = n.profilesOrder or [ ];
+  profileSettings = builtins.mapAttrs (_: p: {
+    user = p.user or n.user or d.user or null;
+    sshUser = p.sshUser or n.sshUser or d.sshUser or null;
+    profilePath = p.profilePath or null;
+  }) (n.profiles or { });
 }) (d.nodes or { })`
 
 /** A nix command that failed: a one-line reason plus the tail of its output. */

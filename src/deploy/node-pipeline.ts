@@ -16,19 +16,27 @@ export interface NodeStageOutput {
   fields?: Partial<Omit<NodeResult, 'node' | 'status' | 'stage' | 'error'>>
   /** Set when the node must not go on (before deploy-rs: it is not deployed). */
   failure?: NodeFailure
+  /** What the report needs beside the result (e.g. why the packages are unknown). */
+  record?: Pick<NodeReport, 'packagesNote'>
 }
 
 /** A per-node step that runs before or after deploy-rs (a check, a health probe, a diff). */
 export interface NodeStage {
   readonly name: string
-  run(node: PlannedNode, abortSignal: AbortSignal): Promise<NodeStageOutput>
+  /**
+   * After-stages only: also run when deploy-rs failed once it had pushed
+   * (the new closure is on the host), not only when it succeeded.
+   */
+  readonly alsoAfterPush?: boolean
+  /** `deployed`: the node's record so far, for after-stages. */
+  run(node: PlannedNode, abortSignal: AbortSignal, deployed?: NodeReport): Promise<NodeStageOutput>
 }
 
 export interface NodePipeline {
   before: readonly NodeStage[]
   /** Runs deploy-rs for the node and returns its record. */
   deploy: (node: PlannedNode) => Promise<NodeReport>
-  /** Run only when deploy-rs succeeded, in order, until one fails. */
+  /** Run only when deploy-rs succeeded, in order, until one fails (see alsoAfterPush). */
   after: readonly NodeStage[]
   dryRun: boolean
   abortSignal: AbortSignal
@@ -60,12 +68,19 @@ export async function runNodePipeline(
     return notStarted(node, pipeline.dryRun, 'cancelled', CANCELLED_BEFORE_START)
   let record = withFields(await pipeline.deploy(node), fields)
   for (const stage of pipeline.after) {
-    if (!isSuccess(record.result.status) || pipeline.abortSignal.aborted) break
-    const output = await stage.run(node, pipeline.abortSignal)
-    record = withFields(record, output.fields ?? {})
+    if (pipeline.abortSignal.aborted) break
+    const ok = isSuccess(record.result.status)
+    if (!ok && !(stage.alsoAfterPush && pastPush(record.result))) continue
+    const output = await stage.run(node, pipeline.abortSignal, record)
+    record = { ...withFields(record, output.fields ?? {}), ...output.record }
     if (output.failure) record = withFields(record, output.failure)
   }
   return withFields(record, { durationMs: Date.now() - started })
+}
+
+/** deploy-rs got past its push: it failed while activating or confirming (or a later stage did). */
+function pastPush(result: NodeResult): boolean {
+  return result.stage === 'activate' || result.stage === 'confirm'
 }
 
 function withFields(record: NodeReport, fields: Partial<NodeResult>): NodeReport {

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { supervise, type Launcher } from '../commands/process.js'
 import type { NodeReport } from '../model.js'
+import { PlanPathReader } from '../packages/plan-paths.js'
 import type { PlannedNode } from '../plan/targets.js'
 import { classifyRun } from './classify.js'
 import { LineSplitter } from './line-splitter.js'
@@ -87,6 +88,8 @@ async function runDeployRs(
   const logFile = join(options.logsDir, logFileName(index, node.name))
   const logWriter = openLogFile(logFile, { capBytes: options.logFileCapBytes })
   const parser = new DeployLogParser({ tailLines: options.tailLines })
+  // The new store path of each profile, from deploy-rs's plan (what the packages diff compares).
+  const plan = new PlanPathReader()
   const liveLimit = options.liveEchoBytes ?? DEFAULT_LIVE_ECHO_BYTES
   let echoed = 0
   let echoStopped = false
@@ -94,6 +97,7 @@ async function runDeployRs(
   const child = options.launch(job.argv, options.env)
   const onLine = (stream: 'stdout' | 'stderr') => (line: string) => {
     parser.push(line, stream)
+    plan.push(line)
     if (!logWriter.line(line)) pauseUntilWritable(logWriter, child.stdout, child.stderr)
     if (echoed < liveLimit) {
       echoed += line.length
@@ -147,7 +151,8 @@ async function runDeployRs(
     logFile,
     logTail: parser.tail(),
     logBytes: stdout.bytesSeen + stderr.bytesSeen,
-    logFileIssue
+    logFileIssue,
+    newPaths: Object.fromEntries(plan.paths.get(node.name) ?? [])
   }
 }
 

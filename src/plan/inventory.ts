@@ -11,6 +11,15 @@ export interface InventoryNode {
   readonly profiles: readonly string[]
   /** The ssh port from sshOpts (`-p N`, `-o Port=N`), 22 when none. */
   readonly port: number
+  /** Per profile, what says where activate-rs keeps it (missing: nothing known). */
+  readonly profileSettings?: Readonly<Record<string, ProfileLocationSettings>>
+}
+
+/** A profile's merged `user` and `sshUser`, and its own `profilePath`; null when unset. */
+export interface ProfileLocationSettings {
+  readonly user: string | null
+  readonly sshUser: string | null
+  readonly profilePath: string | null
 }
 
 export class PlanError extends ExpectedError {}
@@ -46,7 +55,10 @@ export function parseInventory(json: unknown, flake: string): InventoryNode[] {
       sshUser: typeof node.sshUser === 'string' ? node.sshUser : null,
       sshOpts,
       profiles: [...order, ...profiles.filter(profile => !order.includes(profile))],
-      port: sshPort(sshOpts)
+      port: sshPort(sshOpts),
+      ...(node.profileSettings === undefined
+        ? {}
+        : { profileSettings: profileSettings(node.profileSettings, profiles) })
     })
   }
   if (nodes.length === 0) throw new PlanError(`flake '${flake}' has no deploy.nodes`)
@@ -67,6 +79,26 @@ function checkHostname(hostname: string, where: string): void {
       `${where} is ${JSON.stringify(hostname)}, which holds ${JSON.stringify(bad)}: a hostname may hold only letters, digits, '.', '-', '_' and ':' (an IPv6 address, without brackets; a port goes in sshOpts as -p). Blanks, commas, wildcards and brackets would make known_hosts trust it under other names.`
     )
   }
+}
+
+function profileSettings(
+  value: unknown,
+  profiles: readonly string[]
+): Record<string, ProfileLocationSettings> {
+  const all = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {}
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null)
+  const settings: Record<string, ProfileLocationSettings> = {}
+  for (const profile of profiles) {
+    const raw = all[profile]
+    if (raw === null || typeof raw !== 'object') continue
+    const s = raw as Record<string, unknown>
+    settings[profile] = {
+      user: text(s.user),
+      sshUser: text(s.sshUser),
+      profilePath: text(s.profilePath)
+    }
+  }
+  return settings
 }
 
 function stringList(value: unknown): string[] {

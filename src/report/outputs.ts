@@ -29,7 +29,16 @@ export function resultForOutput(r: NodeResult): NodeResult {
     durationMs: Math.round(r.durationMs),
     dryRun: r.dryRun,
     changes,
-    error: r.error
+    error: r.error,
+    packages: r.packages
+      ? {
+          upgraded: r.packages.upgraded.map(c => ({ ...c })),
+          downgraded: r.packages.downgraded.map(c => ({ ...c })),
+          added: r.packages.added.map(c => ({ ...c })),
+          removed: r.packages.removed.map(c => ({ ...c })),
+          sizeDelta: r.packages.sizeDelta
+        }
+      : null
   }
 }
 

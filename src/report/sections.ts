@@ -9,6 +9,7 @@
 import type { LogFileIssue, NodeReport, NodeResult, RunContext, UnitChanges } from '../model.js'
 import { isSuccess } from '../model.js'
 import { condenseLog } from './log-excerpt.js'
+import { packagesCell, renderPackages } from './packages.js'
 import { capChars, codeSpan, htmlText, mdText, preLines, safeUrl } from './markdown.js'
 import {
   failureReason,
@@ -41,7 +42,12 @@ export interface Detail {
   failures: 'logs' | 'errors' | 'none'
   /** Says what was left out when this is a reduced rendering; null for the first one. */
   trimmed: string | null
+  /** Changed packages listed per node (0: counts only; null: no Packages section; default 30). */
+  packagesList?: number | null
 }
+
+/** Changed packages listed per node in the most detailed rendering. */
+export const PACKAGES_LIST = 30
 
 /** What differs between the summary and the PR comment. */
 export interface Variant {
@@ -65,6 +71,7 @@ export function detailLevels(firstTail: number, fewerTails: readonly number[]): 
     tailLines,
     changes: 'full',
     failures: 'logs',
+    packagesList: tailLines > 0 ? PACKAGES_LIST : 10,
     trimmed:
       i === 0
         ? null
@@ -76,12 +83,14 @@ export function detailLevels(firstTail: number, fewerTails: readonly number[]): 
     tailLines: 0,
     changes: 'counts',
     failures: 'errors',
+    packagesList: 0,
     trimmed: 'log excerpts and the list of changed units were left out'
   })
   levels.push({
     tailLines: 0,
     changes: 'none',
     failures: 'none',
+    packagesList: null,
     trimmed: 'only the table of nodes is shown'
   })
   return levels
@@ -112,6 +121,7 @@ export function renderReport(
       : null,
     renderTable(ctx, results),
     ctx.dryRun ? renderChanges(results, detail.changes) : null,
+    renderPackagesSection(nodes, detail),
     renderFailures(nodes, detail),
     renderLogFileIssues(nodes),
     `📜 Full logs: ${whereFullLogs(ctx)}.`,
@@ -209,7 +219,10 @@ export function renderTable(ctx: RunContext, results: readonly NodeResult[]): st
     ...(showProfiles ? [{ head: 'Profiles', align: ':--', value: profileCell }] : []),
     { head: 'Duration', align: '--:', value: r => formatDuration(r.durationMs) },
     { head: 'Stage', align: ':--', value: r => r.stage ?? '—' },
-    ...(ctx.dryRun ? [{ head: 'Would change', align: ':--', value: changeCounts }] : [])
+    ...(ctx.dryRun ? [{ head: 'Would change', align: ':--', value: changeCounts }] : []),
+    ...(results.some(r => r.packages !== undefined)
+      ? [{ head: 'Packages', align: ':--', value: packagesColumn }]
+      : [])
   ]
   const row = (cells: string[]): string => `| ${cells.join(' | ')} |`
   return [
@@ -217,6 +230,29 @@ export function renderTable(ctx: RunContext, results: readonly NodeResult[]): st
     row(columns.map(c => c.align)),
     ...results.map(r => row(columns.map(c => c.value(r))))
   ].join('\n')
+}
+
+/** The Packages cell: counts and size change; `unknown` when they could not be read. */
+function packagesColumn(r: NodeResult): string {
+  return packagesCell({
+    node: r.node,
+    packages: r.packages ?? null,
+    note: r.packages === null ? '' : null
+  })
+}
+
+/** The Packages section (report/packages.ts), at this rendering's detail. */
+function renderPackagesSection(nodes: readonly NodeReport[], detail: Detail): string | null {
+  const listLimit = detail.packagesList === undefined ? PACKAGES_LIST : detail.packagesList
+  if (listLimit === null) return null
+  const views = nodes
+    .filter(n => n.result.packages !== undefined)
+    .map(n => ({
+      node: n.result.node,
+      packages: n.result.packages ?? null,
+      note: n.packagesNote ?? null
+    }))
+  return renderPackages(views, { listLimit }, nodes.length) || null
 }
 
 function profileCell(r: NodeResult): string {

@@ -14,7 +14,8 @@ const SPEC_FIELDS = [
   'durationMs',
   'dryRun',
   'changes',
-  'error'
+  'error',
+  'packages'
 ]
 
 describe('writeOutputs', () => {
@@ -49,7 +50,8 @@ describe('writeOutputs', () => {
         reload: ['dbus.service'],
         restartSystemd: false
       },
-      error: null
+      error: null,
+      packages: null
     })
     expect(parsed[3]).toMatchObject({
       node: 'cache-1',
