@@ -84,7 +84,7 @@ function sharedChanges(diffs: readonly PackageDiff[]): Change[] {
 }
 
 export interface PackagesDetail {
-  /** Changes listed per node (and in the shared list); 0: counts only, no lists. */
+  /** Changes listed per node (and in the shared list); 0: no lists (the table has the counts). */
   listLimit: number
 }
 
@@ -127,10 +127,12 @@ export function renderPackages(
       }
       continue
     }
+    // Counts only: the table has them already.
+    if (detail.listLimit === 0) continue
     const own = changesOf(view.packages).filter(c => !sharedKeys.has(c.key))
     const counts = packageCounts(view.packages)
     const total = changesOf(view.packages).length
-    if (detail.listLimit === 0 || own.length === 0) {
+    if (own.length === 0) {
       const what =
         total === 0
           ? 'no package changes'
@@ -146,5 +148,5 @@ export function renderPackages(
     )
   }
   if (lines.length > 0) blocks.push(lines.join('\n'))
-  return blocks.join('\n\n')
+  return blocks.length > 1 ? blocks.join('\n\n') : ''
 }

@@ -79,6 +79,14 @@ export function detailLevels(firstTail: number, fewerTails: readonly number[]): 
           ? `log excerpts show only the last ${tailLines} lines per node`
           : 'log excerpts were left out'
   }))
+  // Long package lists shrink before anything else goes (a fleet update lists many).
+  levels.push({
+    tailLines: 0,
+    changes: 'full',
+    failures: 'logs',
+    packagesList: 3,
+    trimmed: `log excerpts were left out, and at most 3 changed packages are listed per node`
+  })
   levels.push({
     tailLines: 0,
     changes: 'counts',
