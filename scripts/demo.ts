@@ -21,27 +21,71 @@ const pullRequest = args.includes('--pr')
 const keepIndex = args.indexOf('--keep-summary')
 const keepDir = keepIndex === -1 ? null : args[keepIndex + 1]
 
+/**
+ * What each node runs and gets: real store paths (test-support/fleet
+ * profiles.ts), a fleet update as it looks: the same kernel and openssl on
+ * every node, and a few changes of each node's own.
+ */
+const COMMON_BEFORE = { linux: '6.6.30', openssl: '3.0.13', systemd: '255.4', bash: '5.2p26' }
+const COMMON_AFTER = { linux: '6.6.31', openssl: '3.0.14', systemd: '255.4', bash: '5.2p26' }
+function generations(
+  before: Record<string, string>,
+  after: Record<string, string>,
+  grows = 0
+): FleetNodeSpec['generations'] {
+  return {
+    current: {
+      packages: { ...COMMON_BEFORE, ...before },
+      extras: ['etc', 'system-units'],
+      payloadBytes: { 'linux-6.6.30': 60_000 }
+    },
+    next: {
+      packages: { ...COMMON_AFTER, ...after },
+      extras: ['etc', 'system-units'],
+      rebuilt: ['etc', 'system-units'],
+      payloadBytes: { 'linux-6.6.31': 61_000 + grows }
+    }
+  }
+}
+
 const healthy: FleetNodeSpec[] = [
   {
     name: 'sleeper-service',
     hostCostMs: 300,
-    changes: { restart: ['nginx.service'], reload: ['dbus.service'] }
+    changes: { restart: ['nginx.service'], reload: ['dbus.service'] },
+    generations: generations({ nginx: '1.26.1' }, { nginx: '1.26.2' })
   },
   {
     name: 'grey-area',
     hostCostMs: 500,
-    changes: { stop: ['old-app.service'], start: ['forgejo.service'], restartSystemd: true }
+    changes: { stop: ['old-app.service'], start: ['forgejo.service'], restartSystemd: true },
+    generations: generations(
+      { gitea: '1.21.11', git: '2.44.0' },
+      { forgejo: '7.0.4', git: '2.45.1' },
+      1_200_000
+    )
   },
-  { name: 'reverse-proxy', hostCostMs: 200, changes: { restart: ['caddy.service'] } },
-  { name: 'little-rascal', hostCostMs: 400 },
-  { name: 'limiting-factor', hostCostMs: 300, changes: { reload: ['sshd.service'] } }
+  {
+    name: 'reverse-proxy',
+    hostCostMs: 200,
+    changes: { restart: ['caddy.service'] },
+    generations: generations({ caddy: '2.8.4' }, { caddy: '2.7.6' })
+  },
+  { name: 'little-rascal', hostCostMs: 400, generations: generations({}, {}) },
+  {
+    name: 'limiting-factor',
+    hostCostMs: 300,
+    changes: { reload: ['sshd.service'] },
+    generations: generations({ openssh: '9.7p1', python3: '3.11.9' }, { openssh: '9.8p1' })
+  }
 ]
 const extra: FleetNodeSpec[] = [
   // activation fails; activate-rs puts the previous generation back (autoRollback, the default)
   {
     name: 'congenital-optimist',
     behaviour: pullRequest ? 'dry-pre-switch-fails' : 'activation-fails',
-    hostCostMs: 200
+    hostCostMs: 200,
+    generations: generations({}, {})
   },
   { name: 'offline-pi', kind: 'down' }
 ]
