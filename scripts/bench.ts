@@ -12,9 +12,10 @@
  *      (accept TCP, never answer) with keyscan-timeout 2.
  *   4. Peak RSS of the main step while one node prints a flood of log lines.
  *   5. Cold start of `node dist/index.js` to its first log line; bundle sizes.
+ *   6. Packages: a dry run whose two closures hold 5,000 paths each vs a few.
  *
  * Flags: --quick (8 nodes, parallel 1/4/8, fewer repeats), --write (also write
- * docs/benchmark.md). Exits 0 when goals are missed (the figures are the
+ * docs/benchmark.md), --only SECTION (one section, e.g. Packages). Exits 0 when goals are missed (the figures are the
  * product) and 1 when a run did not behave as expected.
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -25,7 +26,12 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import * as prettier from 'prettier'
-import { startFleet, type Fleet, type FleetNodeSpec } from '../test-support/fleet/index.js'
+import {
+  largeGenerationContents,
+  startFleet,
+  type Fleet,
+  type FleetNodeSpec
+} from '../test-support/fleet/index.js'
 import {
   MAIN_ENTRY,
   POST_ENTRY,
@@ -38,6 +44,10 @@ import type { ActionRun } from '../test-support/action/run-action.js'
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
 const writeDoc = args.includes('--write')
+/** `--only SECTION`: run one section (e.g. `--only Packages`); not with --write. */
+const onlyIndex = args.indexOf('--only')
+const only = onlyIndex === -1 ? null : (args[onlyIndex + 1] ?? null)
+if (only !== null && writeDoc) throw new Error('--only and --write do not go together')
 
 const MiB = 1024 * 1024
 const config = quick
@@ -257,6 +267,7 @@ function recordError(sectionName: string, scenario: string, error: unknown): voi
 
 /** Runs a section; an unexpected outcome becomes an ERROR row, the other sections still run. */
 async function section(name: string, body: () => Promise<void>): Promise<void> {
+  if (only !== null && only !== name) return
   log(`${name}…`)
   const started = performance.now()
   try {
@@ -369,6 +380,70 @@ async function overhead(fleet: Fleet): Promise<void> {
     detail: `overhead +${seconds(diff)} (median of the paired differences) · post step ${seconds(median(post))}`,
     goal: '< 1 s',
     verdict: verdict(diff < 1000)
+  })
+}
+
+// ── 6. Packages ───────────────────────────────────────────────────────────────
+/** Paths per closure in the big case: a NixOS system has 5,000 to 20,000. */
+const BIG_CLOSURE = 5000
+
+/**
+ * What the packages diff costs: the same dry run on a node whose generations
+ * hold a few paths (the fleet's default) and on one whose two closures hold
+ * BIG_CLOSURE paths each (every tenth package upgraded), alternated.
+ */
+async function packages(): Promise<void> {
+  const fleet = await startFleet({
+    nodes: [
+      { name: 'small' },
+      {
+        name: 'big',
+        generations: {
+          current: largeGenerationContents(BIG_CLOSURE, 1),
+          next: largeGenerationContents(BIG_CLOSURE, 2)
+        }
+      }
+    ]
+  })
+  const times: Record<string, number[]> = { small: [], big: [] }
+  try {
+    for (let i = 0; i < config.overheadRepeats; i++) {
+      for (const node of ['small', 'big']) {
+        const run = await actionRun(fleet, {
+          inputs: { targets: node, 'skip-checks': 'true', 'dry-run': 'true' },
+          timeoutMs: RUN_TIMEOUT_MS
+        })
+        const result = run.results[0] as { status?: string; packages?: { upgraded: unknown[] } }
+        const expected = node === 'big' ? BIG_CLOSURE / 10 : 0
+        if (run.main.code !== 0 || result?.packages?.upgraded.length !== expected) {
+          throw new BenchError(
+            `${node}: exit ${run.main.code}, status ${result?.status}, upgraded ${result?.packages?.upgraded.length ?? 'unknown'} (expected ${expected})\n${tail(run)}`
+          )
+        }
+        times[node]!.push(run.main.durationMs)
+      }
+    }
+  } finally {
+    await fleet.stop()
+    await removeRunDirs()
+  }
+  const small = median(times.small!)
+  const big = median(times.big!)
+  rows.push({
+    section: 'Packages',
+    scenario: `dry run of 1 node, closures of a few paths, median of ${config.overheadRepeats}`,
+    value: seconds(small),
+    detail: `runs: ${times.small!.map(ms => (ms / 1000).toFixed(2)).join(' / ')}`,
+    goal: '—',
+    verdict: '—'
+  })
+  rows.push({
+    section: 'Packages',
+    scenario: `same, two ${BIG_CLOSURE.toLocaleString('en')}-path closures (${BIG_CLOSURE / 10} upgrades)`,
+    value: seconds(big),
+    detail: `+${seconds(big - small)} for listing both closures with sizes on the host and diffing them · runs: ${times.big!.map(ms => (ms / 1000).toFixed(2)).join(' / ')}`,
+    goal: '< +2 s',
+    verdict: verdict(big - small < 2000)
   })
 }
 
@@ -629,8 +704,9 @@ async function main(): Promise<void> {
   }
   await section('Unreachable', blackholes)
   await section('Memory', flood)
+  await section('Packages', packages)
 
-  const order = ['Throughput', 'Overhead', 'Unreachable', 'Memory', 'Startup']
+  const order = ['Throughput', 'Overhead', 'Unreachable', 'Memory', 'Startup', 'Packages']
   const sorted = order.flatMap(name => rows.filter(r => r.section === name))
   const total = performance.now() - started
   console.log('')
@@ -671,6 +747,7 @@ async function main(): Promise<void> {
       `- **Unreachable**: black-hole hosts accept TCP and never answer, so every ssh-keyscan try waits the full keyscan-timeout (${KEYSCAN_TIMEOUT_S} s). The action scans all hosts at once, each with ${KEYSCAN_TRIES} tries (the back-off between tries is skipped after a try that used its whole timeout), so the black holes should cost about one host's scans (${KEYSCAN_TRIES * KEYSCAN_TIMEOUT_S} s), not one per black hole.`,
       `- **Memory**: VmHWM of the main step's node process (/proc/PID/status, sampled every 10 ms), while the node's host prints ${config.floodBytes / MiB} MiB of log lines during activation. Throughput = bytes ÷ the node's duration in the results output.`,
       '- **Startup**: `node dist/index.js` with `plan-only: true`, from spawn to the first stdout line, beside a bare `node -e` for scale.',
+      `- **Packages**: the same one-node dry run (skip-checks) on a node whose current and new generations are a few store paths, and on one whose two closures hold ${BIG_CLOSURE.toLocaleString('en')} paths each (real store paths, test-support/fleet closures.ts), alternated. The difference is what the packages stages cost: the host lists both closures with NAR sizes (\`nix path-info --recursive --size\`, one ssh session), the action diffs them.`,
       ''
     ].join('\n')
     await mkdir(join(PROJECT_ROOT, 'docs'), { recursive: true })
