@@ -75,6 +75,13 @@ function listItems(changes: readonly Change[], limit: number): string {
   return shown.join('\n')
 }
 
+/** `a · b · c and N more` on one line. */
+function inline(changes: readonly Change[], limit: number): string {
+  const shown = changes.slice(0, limit).map(c => mdText(c.text))
+  const more = changes.length > limit ? ` and ${changes.length - limit} more` : ''
+  return `${shown.join(' · ')}${more}`
+}
+
 /** Changes every one of these diffs has (two diffs at least), in the first one's order. */
 function sharedChanges(diffs: readonly PackageDiff[]): Change[] {
   if (diffs.length < 2) return []
@@ -109,9 +116,10 @@ export function renderPackages(
       known.length === totalNodes
         ? `On all ${known.length} nodes`
         : `On all ${known.length} nodes whose packages are known`
+    // One paragraph, not a list: a list here would merge with the per-node list below it.
     blocks.push(
       detail.listLimit > 0
-        ? `**${who}:**\n\n${listItems(shared, detail.listLimit)}`
+        ? `**${who}:** ${inline(shared, detail.listLimit)}`
         : `**${who}:** ${shared.length} ${shared.length === 1 ? 'change' : 'changes'}`
     )
   }

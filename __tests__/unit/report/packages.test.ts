@@ -89,7 +89,7 @@ describe('the Packages section', () => {
       note: null
     }))
     const text = renderPackages(nodes, { listLimit: 50 })
-    expect(text).toContain('**On all 5 nodes:**\n\n- openssl 3.0.13 → 3.0.14')
+    expect(text).toContain('**On all 5 nodes:** openssl 3.0.13 → 3.0.14\n')
     expect(text.match(/openssl/g)).toHaveLength(1)
     expect(text).toContain(
       '<summary>c: 2 ↑ · 0 + · 0 − (1 of its own)</summary>\n\n- linux 6.6.30 → 6.6.31'
