@@ -78,9 +78,16 @@ export async function runNodePipeline(
   return withFields(record, { durationMs: Date.now() - started })
 }
 
-/** deploy-rs got past its push: it failed while activating or confirming (or a later stage did). */
+/**
+ * deploy-rs got past its push and the host still answers: the activation or
+ * confirmation failed (or was rolled back). Not after a timeout, a cancel or
+ * an unreachable host: asking that host again would only wait.
+ */
 function pastPush(result: NodeResult): boolean {
-  return result.stage === 'activate' || result.stage === 'confirm'
+  return (
+    (result.stage === 'activate' || result.stage === 'confirm') &&
+    (result.status === 'failed' || result.status === 'rolled-back')
+  )
 }
 
 function withFields(record: NodeReport, fields: Partial<NodeResult>): NodeReport {

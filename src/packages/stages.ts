@@ -39,8 +39,8 @@ export type RunOnNode = (request: RemoteRequest) => Promise<RemoteAnswer>
 export const CURRENT_TIMEOUT_MS = 30_000
 /** Listing two closures of 20,000+ paths on a slow host, with sizes. */
 export const CLOSURES_TIMEOUT_MS = 180_000
-/** ~100 bytes per path and size: 64 MiB holds closures far beyond any system's. */
-const CLOSURES_MAX_OUTPUT = 64 * 1024 * 1024
+/** ~100 bytes per path and size: 16 MiB holds two closures of 80,000 paths each. */
+const CLOSURES_MAX_OUTPUT = 16 * 1024 * 1024
 const CURRENT_MAX_OUTPUT = 1024 * 1024
 
 /** Why an answer is unusable, or null when the command exited 0. */

@@ -74,7 +74,7 @@ describe('after-stages and a failed deploy', () => {
     for (const [status, stage] of [
       ['rolled-back', 'activate'],
       ['failed', 'confirm'],
-      ['timed-out', 'activate']
+      ['failed', 'activate']
     ] as const) {
       const { events, record } = await run(status, stage)
       expect(events).toEqual(['packages:/nix/store/p'])
@@ -83,11 +83,14 @@ describe('after-stages and a failed deploy', () => {
     }
   })
 
-  it('a failure before the push (build, push, unreachable) runs none', async () => {
+  it('a failure before the push, a timeout, a lost host or a cancel runs none', async () => {
     for (const [status, stage] of [
       ['failed', 'build'],
       ['unreachable', 'push'],
-      ['failed', null]
+      ['failed', null],
+      ['timed-out', 'activate'],
+      ['unreachable', 'activate'],
+      ['cancelled', 'activate']
     ] as const) {
       const { events, record } = await run(status, stage)
       expect(events).toEqual([])
