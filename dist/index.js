@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5396);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3539);
 /** Entry point of the main step (action.yml `runs.main`). */
 
 const end = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29229,7 +29229,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5396:
+/***/ 3539:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32185,6 +32185,19 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/errors.ts
+/**
+ * The base of every failure the action expects (bad input, nix, keys, the
+ * workspace, the deploy-rs command): its message is for the user as it is.
+ * The run catches it once; anything else is a bug and is labelled so.
+ */
+class ExpectedError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
+    }
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/commands/child-env.ts
@@ -32251,74 +32264,132 @@ function childEnvironment(extra = {}, parent = process.env) {
 }
 
 ;// CONCATENATED MODULE: ./src/commands/process.ts
-
-
-const KILL_GRACE_MS = 2_000;
-/** After the SIGKILL on abort, how long output may still flow (a process that left the group). */
-const ABORT_DRAIN_MS = 1_000;
 /**
- * Starts the command in its own process group with stdin closed (so nothing
- * can ever wait for a prompt) and stops the whole group on timeout.
+ * The one way the action runs an external program (nix, ssh-keygen,
+ * ssh-keyscan, deploy-rs): an argument vector, never a shell; stdin closed so
+ * nothing waits for a prompt; its own process group, so a timeout or a cancel
+ * stops ssh and nix children too; an environment without inputs or tokens.
  */
-const runCommand = (argv, options) => new Promise(resolve => {
-    const maxBytes = options.maxOutputBytes ?? 4 * 1024 * 1024;
+
+
+/** How long output may keep flowing after the process itself exited (an escaped grandchild). */
+const DRAIN_AFTER_EXIT_MS = 3_000;
+/** Starts a program in its own process group, stdin closed, output piped. */
+function startProcess(argv, env, cwd) {
     const child = (0,external_node_child_process_namespaceObject.spawn)(argv[0], argv.slice(1), {
-        env: childEnvironment(options.extraEnv),
-        cwd: options.cwd,
+        // Filtered here too, whoever built env: deploy-rs passes it on to ssh and nix.
+        env: withoutSecrets(env),
+        cwd,
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true
     });
+    const exited = new Promise(resolve => {
+        let startError = null;
+        let drainTimer;
+        child.on('error', error => {
+            startError = error;
+            resolve({ code: null, signal: null, startError });
+        });
+        child.on('exit', (code, signal) => {
+            drainTimer = setTimeout(() => {
+                child.stdout.destroy();
+                child.stderr.destroy();
+                resolve({ code, signal, startError });
+            }, DRAIN_AFTER_EXIT_MS);
+        });
+        child.on('close', (code, signal) => {
+            if (drainTimer)
+                clearTimeout(drainTimer);
+            resolve({ code, signal, startError });
+        });
+    });
+    return {
+        pid: child.pid,
+        stdout: child.stdout,
+        stderr: child.stderr,
+        exited,
+        killGroup: signal => killGroup(child.pid, signal)
+    };
+}
+const launchProcess = (argv, env) => startProcess(argv, env);
+const DEFAULT_ABORT_GRACE_MS = 2_000;
+const DEFAULT_ABORT_DRAIN_MS = 1_000;
+/**
+ * Waits for a started process, stopping its group on timeout or abort, and
+ * leaves nothing of the group running when it returns.
+ */
+async function supervise(child, options) {
+    let timedOut = false;
+    let aborted = false;
+    let killTimer;
+    let killAt = Infinity;
+    const stop = (graceMs) => {
+        child.killGroup('SIGTERM');
+        // A cancellation during a timeout's grace may only bring the SIGKILL forward.
+        if (Date.now() + graceMs >= killAt)
+            return;
+        killAt = Date.now() + graceMs;
+        if (killTimer)
+            clearTimeout(killTimer);
+        killTimer = setTimeout(() => child.killGroup('SIGKILL'), graceMs);
+    };
+    const timeout = setTimeout(() => {
+        timedOut = true;
+        stop(options.timeoutGraceMs);
+    }, options.timeoutMs);
+    let giveUp;
+    let onAbort = () => { };
+    const givenUp = new Promise(resolve => {
+        onAbort = () => {
+            aborted = true;
+            const graceMs = options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS;
+            stop(graceMs);
+            // Output still flowing after the SIGKILL comes from a process that left the group:
+            // it cannot hold up the caller.
+            giveUp ??= setTimeout(() => resolve(null), graceMs + (options.abortDrainMs ?? DEFAULT_ABORT_DRAIN_MS));
+        };
+        options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+        if (options.abortSignal?.aborted)
+            onAbort();
+    });
+    const exit = (await Promise.race([child.exited, givenUp])) ?? {
+        code: null,
+        signal: null,
+        startError: null
+    };
+    clearTimeout(timeout);
+    if (killTimer)
+        clearTimeout(killTimer);
+    if (giveUp)
+        clearTimeout(giveUp);
+    options.abortSignal?.removeEventListener('abort', onAbort);
+    child.killGroup('SIGKILL');
+    return { ...exit, timedOut, aborted };
+}
+const KILL_GRACE_MS = 2_000;
+const runCommand = async (argv, options) => {
+    const maxBytes = options.maxOutputBytes ?? 4 * 1024 * 1024;
+    const child = startProcess(argv, childEnvironment(options.extraEnv), options.cwd);
     const out = new TailBuffer(maxBytes);
     const err = new TailBuffer(maxBytes);
     child.stdout.on('data', (chunk) => out.add(chunk));
     child.stderr.on('data', (chunk) => err.add(chunk));
-    let timedOut = false;
-    let killTimer;
-    const timer = setTimeout(() => {
-        timedOut = true;
-        killGroup(child.pid, 'SIGTERM');
-        killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
-    }, options.timeoutMs);
-    // On abort the caller gets its result within a bounded time, whatever the command does.
-    let giveUp;
-    const onAbort = () => {
-        killGroup(child.pid, 'SIGTERM');
-        killTimer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
-        giveUp ??= setTimeout(() => {
-            child.stdout.destroy();
-            child.stderr.destroy();
-            finish(child.exitCode, child.signalCode);
-        }, KILL_GRACE_MS + ABORT_DRAIN_MS);
-    };
-    options.abortSignal?.addEventListener('abort', onAbort, { once: true });
-    if (options.abortSignal?.aborted)
-        onAbort();
-    let startError = null;
-    child.on('error', error => {
-        startError = error;
+    const end = await supervise(child, {
+        timeoutMs: options.timeoutMs,
+        timeoutGraceMs: KILL_GRACE_MS,
+        abortSignal: options.abortSignal
     });
-    let finished = false;
-    const finish = (code, signal) => {
-        if (finished)
-            return;
-        finished = true;
-        clearTimeout(timer);
-        if (killTimer)
-            clearTimeout(killTimer);
-        if (giveUp)
-            clearTimeout(giveUp);
-        options.abortSignal?.removeEventListener('abort', onAbort);
-        resolve({
-            code,
-            signal,
-            stdout: out.toString(),
-            stderr: err.toString(),
-            timedOut,
-            startError
-        });
+    child.stdout.destroy();
+    child.stderr.destroy();
+    return {
+        code: end.code,
+        signal: end.signal,
+        startError: end.startError,
+        stdout: out.toString(),
+        stderr: err.toString(),
+        timedOut: end.timedOut
     };
-    child.on('close', finish);
-});
+};
 /** Sends a signal to a whole process group, ignoring groups that are gone. */
 function killGroup(pid, signal) {
     if (pid === undefined)
@@ -32375,6 +32446,7 @@ function lastLines(text, count) {
 
 ;// CONCATENATED MODULE: ./src/commands/nix.ts
 
+
 /** Flags that make old Nix (e.g. Debian's 2.8) accept flakes; harmless on newer Nix. */
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
 /**
@@ -32389,12 +32461,11 @@ const INVENTORY_EXPRESSION = `d: builtins.mapAttrs (name: n: {
   profilesOrder = n.profilesOrder or [ ];
 }) (d.nodes or { })`;
 /** A nix command that failed: a one-line reason plus the tail of its output. */
-class NixError extends Error {
+class NixError extends ExpectedError {
     outputTail;
     constructor(message, outputTail) {
         super(message);
         this.outputTail = outputTail;
-        this.name = 'NixError';
     }
 }
 const EVAL_TIMEOUT_MS = 10 * 60_000;
@@ -32577,17 +32648,14 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/ssh/keys.ts
+
 /**
  * Turns the ssh-private-key secret into clean key texts, whatever shape it
  * arrived in: Windows line endings, no trailing newline, blank lines around
  * it, several keys one after another, or a key pasted onto one line.
  * Messages never quote key material.
  */
-class KeyFormatError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'KeyFormatError';
-    }
+class KeyFormatError extends ExpectedError {
 }
 const BLOCK = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----([\s\S]*?)-----END \1-----/g;
 function splitPrivateKeys(secret) {
@@ -32659,11 +32727,8 @@ function countLines(text) {
 
 
 
-class WorkspaceError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'WorkspaceError';
-    }
+
+class WorkspaceError extends ExpectedError {
 }
 const WORKSPACE_PREFIX = 'deploy-rs-action-';
 /**
@@ -32860,6 +32925,77 @@ function quoteName(name) {
     return /^[A-Za-z0-9_'-]+$/.test(name) ? name : `"${name}"`;
 }
 
+;// CONCATENATED MODULE: ./src/model.ts
+/**
+ * The data that flows between the stages of a run. Each stage imports these
+ * types; none imports a later stage.
+ */
+const SUCCESS_STATUSES = ['deployed', 'dry-run'];
+function isSuccess(status) {
+    return SUCCESS_STATUSES.includes(status);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/outcome.ts
+/**
+ * The one place that decides whether a node may start (cancelled, fail-fast,
+ * canary) and the one place that builds a node's record when it does not.
+ */
+
+const CANCELLED_BEFORE_START = 'the job was cancelled before this node started';
+const FAIL_FAST_SKIP = 'not started: fail-fast stopped the run after an earlier node failed';
+/** null: start the node; else why it is not started. */
+function startVerdict(state) {
+    if (state.cancelled)
+        return { status: 'cancelled', reason: CANCELLED_BEFORE_START };
+    const failedCanary = state.canaries.find(report => !isSuccess(report.result.status));
+    if (failedCanary) {
+        const { node, status } = failedCanary.result;
+        return {
+            status: 'skipped',
+            reason: `not started: canary node ${node} ended ${status}, so the rest were not deployed`
+        };
+    }
+    if (state.failFast && state.settled.some(report => !isSuccess(report.result.status))) {
+        return { status: 'skipped', reason: FAIL_FAST_SKIP };
+    }
+    return null;
+}
+/** A node's result: who it is, from the plan, and how it ended. */
+function nodeResult(node, dryRun, ended) {
+    return {
+        node: node.name,
+        hostname: node.hostname,
+        profiles: [...node.targetProfiles],
+        status: ended.status,
+        stage: ended.stage,
+        exitCode: ended.exitCode,
+        durationMs: ended.durationMs,
+        dryRun,
+        changes: ended.changes,
+        error: ended.error
+    };
+}
+/** The record of a node that never ran deploy-rs. */
+function notStarted(node, dryRun, status, error, stage = null) {
+    return {
+        result: nodeResult(node, dryRun, {
+            status,
+            stage,
+            error,
+            changes: null,
+            exitCode: null,
+            durationMs: 0
+        }),
+        logFile: null,
+        logTail: [],
+        logBytes: 0
+    };
+}
+/** Every node not started, for the same reason (a run-level failure or a cancel). */
+function noneStarted(nodes, dryRun, status, reason) {
+    return nodes.map(node => notStarted(node, dryRun, status, reason));
+}
+
 ;// CONCATENATED MODULE: ./src/text.ts
 /* eslint-disable no-control-regex */
 /** CSI, OSC, DCS/SOS/PM/APC strings and the remaining two-byte escapes. */
@@ -32868,55 +33004,19 @@ const ANSI_RE = /\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^
 /**
  * Removes ANSI escape sequences (colours, cursor movement, titles). deploy-rs
  * colours its level words even without a terminal; most lines have none, so
- * they skip the regex.
+ * they skip the regex. Ours, not strip-ansi: it also removes the payload of DCS,
+ * SOS, PM and APC strings, which a hostile host could print.
  */
 function stripAnsi(text) {
     return text.includes('\x1b') ? text.replace(ANSI_RE, '') : text;
 }
-
-;// CONCATENATED MODULE: ./src/deploy/log-parser.ts
-
-const DEFAULT_TAIL_LINES = 100;
-const DEFAULT_MAX_TAIL_LINE_LENGTH = 4096;
-/** Longest message stored (errors, dry failures); classify trims further. */
-const MAX_MESSAGE_LENGTH = 2000;
-/** Per list of units; further names are dropped. */
-const MAX_UNITS = 1000;
-const MAX_UNIT_NAME = 256;
-const MAX_DEPLOY_ERRORS = 5;
-const MAX_DRY_ACTIVATIONS = 10;
-const DRY_ACTIVATION_LINES = 5;
-
-/**
- * `🚀 ℹ️ [deploy] [INFO] msg`: up to two leading emoji groups (the level
- * emoji may carry U+FE0F, spacing varies: `🚀ℹ️ [deploy]`, `🚀 ℹ️  [deploy]`).
- */
-const FORMATTED_LINE = /^\s*(?:[^\s[\]]{1,4}\s*){0,2}\[(deploy|activate|wait|revoke)\]\s*\[(ERROR|WARN|INFO|DEBUG|TRACE)\]\s?(.*)$/u;
-/** Parses one ANSI-stripped line in deploy-rs's log format, or returns null. */
-function parseDeployLine(line) {
-    const match = FORMATTED_LINE.exec(line);
-    if (!match)
-        return null;
-    return {
-        source: match[1],
-        level: match[2],
-        message: match[3].trimEnd()
-    };
+/** A value quoted for an error message, cut to 60 characters. */
+function describeValue(value) {
+    const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value;
+    return JSON.stringify(shown);
 }
-const STAGE_ORDER = [
-    'keyscan',
-    'check',
-    'eval',
-    'build',
-    'push',
-    'activate',
-    'confirm'
-];
-function later(a, b) {
-    if (a === null)
-        return b;
-    return STAGE_ORDER.indexOf(b) > STAGE_ORDER.indexOf(a) ? b : a;
-}
+
+;// CONCATENATED MODULE: ./src/deploy/log-patterns.ts
 /** deploy-rs INFO messages that start a stage. */
 const DEPLOY_STAGE_LINES = [
     [/^Running checks for flake in /, 'check'],
@@ -32950,7 +33050,7 @@ const ROLLBACK_FAILURE_LINES = [
     /error de-activating/i,
     /^There was an error de-activating/
 ];
-/** switch-to-configuration dry-activate output (deploy-rs-facts.md, "Dry activation"). */
+/** switch-to-configuration dry-activate output (nixpkgs switch-to-configuration, `dry-activate`). */
 const WOULD_UNITS = /^would (stop|NOT stop|NOT restart|reload|restart|start) the following (?:changed )?units(?: as well)?: (.*)$/;
 const WOULD_RESTART_SYSTEMD = /^would restart systemd$/;
 const WOULD_ACTIVATE = /^would activate the configuration\.\.\.$/;
@@ -32989,6 +33089,36 @@ const SSH_FAILURES = [
     [/failed to start SSH (?:master )?connection to /, 'other'],
     [/^error: cannot connect to '/, 'other']
 ];
+
+;// CONCATENATED MODULE: ./src/deploy/log-parser.ts
+
+
+const DEFAULT_TAIL_LINES = 100;
+const DEFAULT_MAX_TAIL_LINE_LENGTH = 4096;
+/** Longest message stored (errors, dry failures); classify trims further. */
+const MAX_MESSAGE_LENGTH = 2000;
+/** Per list of units; further names are dropped. */
+const MAX_UNITS = 1000;
+const MAX_UNIT_NAME = 256;
+const MAX_DEPLOY_ERRORS = 5;
+const MAX_DRY_ACTIVATIONS = 10;
+const DRY_ACTIVATION_LINES = 5;
+/**
+ * `🚀 ℹ️ [deploy] [INFO] msg`: up to two leading emoji groups (the level
+ * emoji may carry U+FE0F, spacing varies: `🚀ℹ️ [deploy]`, `🚀 ℹ️  [deploy]`).
+ */
+const FORMATTED_LINE = /^\s*(?:[^\s[\]]{1,4}\s*){0,2}\[(deploy|activate|wait|revoke)\]\s*\[(ERROR|WARN|INFO|DEBUG|TRACE)\]\s?(.*)$/u;
+/** Parses one ANSI-stripped line in deploy-rs's log format, or returns null. */
+function parseDeployLine(line) {
+    const match = FORMATTED_LINE.exec(line);
+    if (!match)
+        return null;
+    return {
+        source: match[1],
+        level: match[2],
+        message: match[3].trimEnd()
+    };
+}
 /** Keeps the last `capacity` items in a fixed array. */
 class Ring {
     capacity;
@@ -33035,17 +33165,13 @@ class DeployLogParser {
     ring;
     maxTailLineLength;
     stage = null;
-    furthestStage = null;
     deployErrors = [];
     remoteError = null;
     remoteErrorFromWait = false;
     rollback = null;
     rollbackClaim = null;
     rollbackFailure = null;
-    successCount = 0;
-    lastSuccess = null;
     errorAfterLastSuccess = false;
-    dryActivateCompleted = false;
     dryFailure = null;
     /** 1: the init warning's first line was seen; 2: its second. */
     initWarningPending = 0;
@@ -33054,6 +33180,7 @@ class DeployLogParser {
         restart: new UnitList(),
         start: new UnitList(),
         reload: new UnitList(),
+        // `would NOT stop/restart` lines are matched so that they are never taken for stop/restart lines.
         notStop: new UnitList(),
         notRestart: new UnitList()
     };
@@ -33071,8 +33198,6 @@ class DeployLogParser {
     awaitingConfirmation = false;
     panic = null;
     panicMessagePending = false;
-    sawDeployLines = false;
-    lineCount = 0;
     byteCount = 0;
     constructor(options = {}) {
         const tailLines = Math.max(0, Math.floor(options.tailLines ?? DEFAULT_TAIL_LINES));
@@ -33081,7 +33206,6 @@ class DeployLogParser {
     }
     /** Feeds one line (without its newline) from deploy-rs's stdout or stderr. */
     push(rawLine, _stream = 'stderr') {
-        this.lineCount++;
         this.byteCount += Buffer.byteLength(rawLine, 'utf8') + 1;
         const line = stripAnsi(rawLine);
         this.ring.add(line.length > this.maxTailLineLength ? `${line.slice(0, this.maxTailLineLength)}…` : line);
@@ -33089,7 +33213,6 @@ class DeployLogParser {
         const text = line.length > 65536 ? line.slice(0, 65536) : line;
         const formatted = parseDeployLine(text);
         if (formatted) {
-            this.sawDeployLines = true;
             if (formatted.source === 'deploy')
                 this.onDeployLine(formatted);
             else
@@ -33108,16 +33231,12 @@ class DeployLogParser {
     summary() {
         return {
             stage: this.stage,
-            furthestStage: this.furthestStage,
             deployErrors: this.deployErrors.map(e => ({ ...e })),
             remoteError: this.remoteError && { ...this.remoteError },
             rollback: this.rollback && { ...this.rollback },
             rollbackClaim: this.rollbackClaim,
             rollbackFailure: this.rollbackFailure && { ...this.rollbackFailure },
-            successCount: this.successCount,
-            lastSuccess: this.lastSuccess,
             errorAfterLastSuccess: this.errorAfterLastSuccess,
-            dryActivateCompleted: this.dryActivateCompleted,
             dryFailure: this.dryFailure,
             changes: {
                 stop: [...this.units.stop.names],
@@ -33126,8 +33245,6 @@ class DeployLogParser {
                 reload: [...this.units.reload.names],
                 restartSystemd: this.restartSystemd
             },
-            notStopped: [...this.units.notStop.names],
-            notRestarted: [...this.units.notRestart.names],
             sawChanges: this.sawChanges,
             sawWouldActivate: this.sawWouldActivate,
             dryActivations: this.dryActivations.map(d => ({ ...d, lines: [...d.lines] })),
@@ -33138,9 +33255,6 @@ class DeployLogParser {
             remoteBuild: this.remoteBuild,
             commandError: this.commandError && { ...this.commandError },
             firstPlainError: this.firstPlainError,
-            sawDeployLines: this.sawDeployLines,
-            lineCount: this.lineCount,
-            byteCount: this.byteCount,
             tail: this.tail()
         };
     }
@@ -33148,7 +33262,6 @@ class DeployLogParser {
         if (stage !== this.stage)
             this.commandError = null;
         this.stage = stage;
-        this.furthestStage = later(this.furthestStage, stage);
     }
     onDeployLine({ level, message }) {
         for (const [pattern, stage] of DEPLOY_STAGE_LINES) {
@@ -33164,11 +33277,8 @@ class DeployLogParser {
         }
         if (SUCCESS_LINES.some(p => p.test(message))) {
             this.awaitingConfirmation = false;
-            this.successCount++;
-            this.lastSuccess = message;
             this.errorAfterLastSuccess = false;
             if (message === 'Completed dry-activate!') {
-                this.dryActivateCompleted = true;
                 this.enterStage('activate');
                 this.dryActivations.push({
                     wouldActivate: this.wouldActivate,
@@ -33368,7 +33478,7 @@ function oneLine(text, max = MAX_ERROR_LENGTH) {
 }
 /**
  * Decides a node's status from deploy-rs's exit and what it printed
- * (action-spec.md "status", deploy-rs-facts.md). deploy-rs's own final
+ * (README "Statuses"; deploy-rs's own output, serokell/deploy-rs src/). deploy-rs's own final
  * "rolled back to previous generation" line is printed after ANY activation
  * failure, so only what the host printed decides a rollback. In order:
  *
@@ -33397,22 +33507,22 @@ function classifyRun(input) {
     const { node } = input;
     const log = input.parser instanceof DeployLogParser ? input.parser.summary() : input.parser;
     const partialChanges = input.dryRun && log.sawChanges ? log.changes : null;
-    const failed = (status, stage, error) => ({
+    const ended = (status, stage, error) => ({
         status,
         stage,
         error: oneLine(error),
         changes: partialChanges
     });
     if (input.startError)
-        return failed('failed', null, input.startError);
+        return ended('failed', null, input.startError);
     if (input.cancelled) {
         const where = log.stage ? ` during ${log.stage}` : '';
-        return failed('cancelled', log.stage, `the job was cancelled; deploy-rs was stopped${where}`);
+        return ended('cancelled', log.stage, `the job was cancelled; deploy-rs was stopped${where}`);
     }
     if (input.timedOut) {
         const limit = input.timeoutMs === undefined ? 'the host timeout' : formatDuration(input.timeoutMs);
         const where = log.stage ? ` (stopped during ${log.stage})` : '';
-        return failed('timed-out', log.stage, `deploy-rs did not finish within ${limit}${where}`);
+        return ended('timed-out', log.stage, `deploy-rs did not finish within ${limit}${where}`);
     }
     const stage = failureStage(log);
     const afterActivation = stage === 'confirm' ? 'confirm' : 'activate';
@@ -33420,41 +33530,41 @@ function classifyRun(input) {
     const errorAtTheEnd = log.errorAfterLastSuccess && (log.deployErrors.length > 0 || log.rollbackClaim !== null);
     const runFailed = input.signal === null && (input.exitCode !== 0 || errorAtTheEnd);
     if (log.rollbackFailure) {
-        return failed('failed', afterActivation, `rolling back node ${node} failed, its state is unknown: ${log.rollbackFailure.message}`);
+        return ended('failed', afterActivation, `rolling back node ${node} failed, its state is unknown: ${log.rollbackFailure.message}`);
     }
     const rollback = hostRollback(log, stage, node, runFailed);
     if (rollback)
-        return failed('rolled-back', rollback.stage, rollback.error);
+        return ended('rolled-back', rollback.stage, rollback.error);
     if (input.signal !== null) {
-        return failed('failed', stage, `deploy-rs was killed by ${input.signal}`);
+        return ended('failed', stage, `deploy-rs was killed by ${input.signal}`);
     }
     if (input.exitCode === null) {
-        return failed('failed', stage, 'deploy-rs ended without an exit code');
+        return ended('failed', stage, 'deploy-rs ended without an exit code');
     }
     if (input.exitCode === 2 && log.deployErrors.length === 0 && log.rollbackClaim === null) {
         const reason = log.firstPlainError ?? lastNonEmpty(log.tail) ?? 'no message';
-        return failed('failed', null, `deploy-rs rejected its arguments: ${reason}`);
+        return ended('failed', null, `deploy-rs rejected its arguments: ${reason}`);
     }
     if (input.exitCode === 0 && !errorAtTheEnd) {
         if (!input.dryRun)
             return { status: 'deployed', stage: null, error: null, changes: null };
         const refused = dryRunRefusal(log, input.profiles);
         if (refused)
-            return failed('failed', 'activate', `dry activation failed: ${refused}`);
+            return ended('failed', 'activate', `dry activation failed: ${refused}`);
         const known = log.sawWouldActivate || log.sawChanges;
         return { status: 'dry-run', stage: null, error: null, changes: known ? log.changes : null };
     }
     const exitedZero = input.exitCode === 0 ? ' (deploy-rs still exited 0)' : '';
     const unreachable = sshUnreachable(log, stage, node);
     if (unreachable)
-        return failed('unreachable', unreachable.stage, unreachable.error + exitedZero);
+        return ended('unreachable', unreachable.stage, unreachable.error + exitedZero);
     const error = log.deployErrors.length > 0 || log.remoteError
         ? describeError(log, node)
         : log.rollbackClaim !== null
             ? withDetail(log.rollbackClaim, log.commandError?.message ?? log.panic ?? undefined)
             : withDetail(`deploy-rs exited with code ${input.exitCode}`, log.commandError?.message ??
                 (log.panic ? `deploy-rs panicked: ${log.panic}` : undefined));
-    return failed('failed', stage, error + exitedZero);
+    return ended('failed', stage, error + exitedZero);
 }
 /**
  * A host-side rollback (its stage and one-line reason), or null without host evidence.
@@ -33623,11 +33733,8 @@ function formatDuration(ms) {
     return `${minutes} min`;
 }
 
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 ;// CONCATENATED MODULE: ./src/deploy/line-splitter.ts
-
-/** 64 KiB: longer lines are truncated (or split) so memory stays bounded. */
+/** 64 KiB: longer lines are truncated so memory stays bounded. */
 const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
 /** The text appended to a truncated line. */
 function truncationMarker(droppedBytes) {
@@ -33647,34 +33754,19 @@ const NEWLINE = 0x0a;
 class LineSplitter {
     onLine;
     maxLineBytes;
-    overflow;
     /** Bytes of the current line held so far (at most maxLineBytes). */
     parts = [];
     partsLength = 0;
     /** Bytes of the current line dropped by truncation. */
     dropped = 0;
-    /** Split mode: pieces of the current line already emitted. */
-    piecesEmitted = 0;
-    /** Split mode: carries a character cut between two pieces. */
-    decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
     total = 0;
-    lineCount = 0;
     constructor(onLine, options = {}) {
         this.onLine = onLine;
         this.maxLineBytes = Math.max(16, Math.floor(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES));
-        this.overflow = options.overflow ?? 'truncate';
     }
     /** Bytes fed so far. */
     get bytesSeen() {
         return this.total;
-    }
-    /** Bytes of the current unfinished line held in memory (never more than maxLineBytes). */
-    get bufferedBytes() {
-        return this.partsLength;
-    }
-    /** Lines (or split-mode pieces) emitted so far. */
-    get linesEmitted() {
-        return this.lineCount;
     }
     push(chunk) {
         const buffer = typeof chunk === 'string'
@@ -33700,56 +33792,23 @@ class LineSplitter {
         this.reset();
     }
     append(buffer, start, end) {
-        if (this.overflow === 'truncate') {
-            const room = this.maxLineBytes - this.partsLength;
-            const take = Math.min(room, end - start);
-            // Copy: a view would keep the whole (possibly huge) chunk alive.
-            if (take > 0)
-                this.keep(Buffer.from(buffer.subarray(start, start + take)));
-            this.dropped += end - start - take;
-            return;
-        }
-        let position = start;
-        while (position < end) {
-            if (this.partsLength === this.maxLineBytes)
-                this.emitPiece();
-            const take = Math.min(this.maxLineBytes - this.partsLength, end - position);
-            this.keep(Buffer.from(buffer.subarray(position, position + take)));
-            position += take;
-        }
-    }
-    keep(part) {
-        this.parts.push(part);
-        this.partsLength += part.length;
-    }
-    takeParts() {
-        const joined = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
-        this.parts = [];
-        this.partsLength = 0;
-        return joined;
-    }
-    emitPiece() {
-        const text = this.decoder.write(this.takeParts());
-        this.piecesEmitted++;
-        this.emit(text);
+        const take = Math.min(this.maxLineBytes - this.partsLength, end - start);
+        // Copy: a view would keep the whole (possibly huge) chunk alive.
+        if (take > 0)
+            this.parts.push(Buffer.from(buffer.subarray(start, start + take)));
+        this.partsLength += Math.max(0, take);
+        this.dropped += end - start - Math.max(0, take);
     }
     endLine() {
-        const bytes = this.takeParts();
-        let text;
-        if (this.overflow === 'split') {
-            text = stripCarriageReturns(this.decoder.write(bytes) + this.decoder.end());
-            // A line that ended right after a full piece (or with only `\r` left) is already out.
-            if (!(this.piecesEmitted > 0 && text === ''))
-                this.emit(text);
-        }
-        else if (this.dropped > 0) {
+        const bytes = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
+        if (this.dropped > 0) {
             // Cut at a byte count: drop a character left incomplete by the cut.
             const incomplete = incompleteTail(bytes);
             const kept = bytes.subarray(0, bytes.length - incomplete);
-            this.emit(kept.toString('utf8') + truncationMarker(this.dropped + incomplete));
+            this.onLine(kept.toString('utf8') + truncationMarker(this.dropped + incomplete));
         }
         else {
-            this.emit(stripCarriageReturns(bytes.toString('utf8')));
+            this.onLine(stripCarriageReturns(bytes.toString('utf8')));
         }
         this.reset();
     }
@@ -33757,12 +33816,6 @@ class LineSplitter {
         this.parts = [];
         this.partsLength = 0;
         this.dropped = 0;
-        this.piecesEmitted = 0;
-        this.decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
-    }
-    emit(line) {
-        this.lineCount++;
-        this.onLine(line);
     }
 }
 /** Bytes at the end of `bytes` that start a UTF-8 character without finishing it. */
@@ -33926,69 +33979,112 @@ function mebibytes(bytes) {
     return mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${bytes} bytes`;
 }
 
+;// CONCATENATED MODULE: ./src/deploy/node-pipeline.ts
+/**
+ * One node's way through the run: the stages before deploy-rs, deploy-rs,
+ * the stages after it. Each stage returns data that lands on the node's one
+ * record, or a failure that ends the node there.
+ */
+
+
+async function runNodePipeline(node, pipeline) {
+    const started = Date.now();
+    let fields = {};
+    for (const stage of pipeline.before) {
+        if (pipeline.abortSignal.aborted)
+            break;
+        const output = await stage.run(node, pipeline.abortSignal);
+        fields = { ...fields, ...output.fields };
+        if (output.failure) {
+            const record = notStarted(node, pipeline.dryRun, output.failure.status, output.failure.error, output.failure.stage);
+            return withFields(record, { ...fields, durationMs: Date.now() - started });
+        }
+    }
+    // The job may have been cancelled while a stage waited (e.g. on the GitHub API).
+    if (pipeline.abortSignal.aborted)
+        return notStarted(node, pipeline.dryRun, 'cancelled', CANCELLED_BEFORE_START);
+    let record = withFields(await pipeline.deploy(node), fields);
+    for (const stage of pipeline.after) {
+        if (!isSuccess(record.result.status) || pipeline.abortSignal.aborted)
+            break;
+        const output = await stage.run(node, pipeline.abortSignal);
+        record = withFields(record, output.fields ?? {});
+        if (output.failure)
+            record = withFields(record, output.failure);
+    }
+    return withFields(record, { durationMs: Date.now() - started });
+}
+function withFields(record, fields) {
+    return { ...record, result: { ...record.result, ...fields } };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/scheduler.ts
+
+/**
+ * Owns the order of a run: canary nodes, then the rest, each phase at most
+ * `parallel` at once, in plan order. Returns one record per node, in plan order.
+ */
+async function scheduleNodes(items, options, runOne) {
+    const records = items.map(item => options.settledBefore?.get(item.node.name));
+    const settled = () => records.filter(record => record !== undefined);
+    const indexes = items.map((_, index) => index).filter(index => !records[index]);
+    const isCanary = (index) => options.canary?.has(items[index].node.name) ?? false;
+    const canaries = indexes.filter(isCanary);
+    const runPhase = async (phase, waitsFor) => {
+        let next = 0;
+        const worker = async () => {
+            while (next < phase.length) {
+                const index = phase[next++];
+                const item = items[index];
+                const verdict = startVerdict({
+                    cancelled: options.abortSignal.aborted,
+                    failFast: options.failFast,
+                    settled: settled(),
+                    canaries: waitsFor.map(canary => records[canary]).filter(record => record !== undefined)
+                });
+                const record = verdict
+                    ? notStarted(item.node, options.dryRun, verdict.status, verdict.reason)
+                    : await runOne(item, index);
+                records[index] = record;
+                await options.onSettled?.(record);
+            }
+        };
+        await Promise.all(Array.from({ length: Math.min(options.parallel, phase.length) }, worker));
+    };
+    await runPhase(canaries, []);
+    await runPhase(indexes.filter(index => !isCanary(index)), canaries);
+    return records.map(record => record);
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/runner.ts
 
 
 
 
 
+
+
+
+
 const DEFAULT_KILL_GRACE_MS = 5_000;
-const DEFAULT_CANCEL_KILL_GRACE_MS = 2_000;
-const DEFAULT_CANCEL_DRAIN_MS = 1_000;
 const DEFAULT_LIVE_ECHO_BYTES = 2 * 1024 * 1024;
 /**
- * Runs one deploy-rs per node, at most `parallel` at once, in the order given.
- * Returns one report per job, in the same order.
+ * Runs every job through its node pipeline (stages before, deploy-rs, stages
+ * after), scheduled by scheduleNodes. Returns one record per job, in job order.
  */
-async function runDeploys(jobs, options) {
-    const reports = new Array(jobs.length);
-    let next = 0;
-    let failureSeen = false;
-    const worker = async () => {
-        while (next < jobs.length) {
-            const index = next++;
-            const job = jobs[index];
-            if (options.abortSignal.aborted) {
-                reports[index] = notStarted(job.node, options.dryRun, 'cancelled', 'the job was cancelled before this node started');
-            }
-            else if (options.failFast && failureSeen) {
-                reports[index] = notStarted(job.node, options.dryRun, 'skipped', 'not started: fail-fast stopped the run after an earlier node failed');
-            }
-            else {
-                reports[index] = await deployNode(job, index, options);
-                if (!['deployed', 'dry-run'].includes(reports[index].result.status))
-                    failureSeen = true;
-            }
-            await options.onFinish?.(reports[index]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(options.parallel, jobs.length) }, worker));
-    return reports;
+function runDeploys(jobs, options) {
+    return scheduleNodes(jobs, options, (job, index) => runNodePipeline(job.node, {
+        before: options.before ?? [],
+        after: options.after ?? [],
+        dryRun: options.dryRun,
+        abortSignal: options.abortSignal,
+        deploy: () => runDeployRs(job, index, options)
+    }));
 }
-/** A report for a node that never ran. */
-function notStarted(node, dryRun, status, error, stage = null) {
-    const result = {
-        node: node.name,
-        hostname: node.hostname,
-        profiles: [...node.targetProfiles],
-        status,
-        stage,
-        exitCode: null,
-        durationMs: 0,
-        dryRun,
-        changes: null,
-        error
-    };
-    return { result, logFile: null, logTail: [], logBytes: 0 };
-}
-async function deployNode(job, index, options) {
+/** One deploy-rs process for one node: its log file, live echo, and verdict. */
+async function runDeployRs(job, index, options) {
     const { node } = job;
     const started = Date.now();
-    await options.onStart?.(node);
-    // The job may have been cancelled while the start hook waited on the GitHub API.
-    if (options.abortSignal.aborted) {
-        return notStarted(node, options.dryRun, 'cancelled', 'the job was cancelled before this node started');
-    }
     const logFile = (0,external_node_path_namespaceObject.join)(options.logsDir, logFileName(index, node.name));
     const logWriter = openLogFile(logFile, { capBytes: options.logFileCapBytes });
     const parser = new DeployLogParser({ tailLines: options.tailLines });
@@ -34016,51 +34112,13 @@ async function deployNode(job, index, options) {
     const stderr = new LineSplitter(onLine('stderr'));
     child.stdout.on('data', (chunk) => stdout.push(chunk));
     child.stderr.on('data', (chunk) => stderr.push(chunk));
-    let timedOut = false;
-    let cancelled = false;
-    let killTimer;
-    let killAt = Infinity;
-    const stop = (graceMs) => {
-        child.killGroup('SIGTERM');
-        // A cancellation during a timeout's grace may only bring the SIGKILL forward.
-        if (Date.now() + graceMs >= killAt)
-            return;
-        killAt = Date.now() + graceMs;
-        if (killTimer)
-            clearTimeout(killTimer);
-        killTimer = setTimeout(() => child.killGroup('SIGKILL'), graceMs);
-    };
-    const timeout = setTimeout(() => {
-        timedOut = true;
-        stop(options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-    }, options.hostTimeoutMs);
-    let giveUp;
-    const givenUp = new Promise(resolve => {
-        const onAbort = () => {
-            cancelled = true;
-            const graceMs = options.cancelKillGraceMs ?? DEFAULT_CANCEL_KILL_GRACE_MS;
-            stop(graceMs);
-            // Output still flowing after the SIGKILL comes from a process that left the group:
-            // it cannot hold up the report.
-            giveUp = setTimeout(() => resolve(null), graceMs + (options.cancelDrainMs ?? DEFAULT_CANCEL_DRAIN_MS));
-        };
-        options.abortSignal.addEventListener('abort', onAbort, { once: true });
-        if (options.abortSignal.aborted)
-            onAbort();
-        void child.exited.then(() => options.abortSignal.removeEventListener('abort', onAbort));
+    const end = await supervise(child, {
+        timeoutMs: options.hostTimeoutMs,
+        timeoutGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+        abortSignal: options.abortSignal,
+        abortGraceMs: options.cancelKillGraceMs,
+        abortDrainMs: options.cancelDrainMs
     });
-    const exit = (await Promise.race([child.exited, givenUp])) ?? {
-        code: null,
-        signal: null,
-        startError: null
-    };
-    clearTimeout(timeout);
-    if (killTimer)
-        clearTimeout(killTimer);
-    if (giveUp)
-        clearTimeout(giveUp);
-    // Whatever happened, leave nothing of this node running.
-    child.killGroup('SIGKILL');
     child.stdout.destroy();
     child.stderr.destroy();
     stdout.flush();
@@ -34068,30 +34126,21 @@ async function deployNode(job, index, options) {
     const logFileIssue = await logWriter.close(parser.tail());
     const outcome = classifyRun({
         parser,
-        exitCode: exit.code,
-        signal: exit.signal,
+        exitCode: end.code,
+        signal: end.signal,
         dryRun: options.dryRun,
-        timedOut,
-        cancelled,
+        timedOut: end.timedOut,
+        cancelled: end.aborted,
         node: node.name,
         profiles: node.targetProfiles,
         timeoutMs: options.hostTimeoutMs,
-        startError: exit.startError
-            ? `could not start ${job.argv[0]}: ${exit.startError.message}`
-            : null
+        startError: end.startError ? `could not start ${job.argv[0]}: ${end.startError.message}` : null
     });
-    const result = {
-        node: node.name,
-        hostname: node.hostname,
-        profiles: [...node.targetProfiles],
-        status: outcome.status,
-        stage: outcome.stage,
-        exitCode: exit.code,
-        durationMs: Date.now() - started,
-        dryRun: options.dryRun,
-        changes: outcome.changes,
-        error: outcome.error
-    };
+    const result = nodeResult(node, options.dryRun, {
+        ...outcome,
+        exitCode: end.code,
+        durationMs: Date.now() - started
+    });
     return {
         result,
         logFile,
@@ -34118,24 +34167,22 @@ function pauseUntilWritable(log, ...streams) {
 
 
 
-const FAIL_FAST_SKIP = 'not started: fail-fast stopped the run after an earlier node failed';
+
 /**
- * Deploys every planned node whose host key is known and returns one report
+ * Deploys every planned node whose host key is known and returns one record
  * per planned node, in plan order: hosts without a key are `unreachable` at
  * keyscan (and with fail-fast, stop the rest before anything starts).
  */
-async function deployNodes(input) {
+function deployNodes(input) {
     const { plan, settings, setup } = input;
-    const failedEarly = new Map();
+    const unreachable = new Map();
     for (const node of plan.nodes) {
         const reason = setup.unreachable.get(node.name);
         if (reason) {
-            failedEarly.set(node.name, notStarted(node, plan.dryRun, 'unreachable', reason, 'keyscan'));
+            unreachable.set(node.name, notStarted(node, plan.dryRun, 'unreachable', reason, 'keyscan'));
         }
     }
-    const jobs = plan.nodes
-        .filter(node => !failedEarly.has(node.name))
-        .map(node => ({
+    const jobs = plan.nodes.map(node => ({
         node,
         argv: deployArgv(node, {
             deployRs: input.deployRs,
@@ -34146,9 +34193,7 @@ async function deployNodes(input) {
             sshOpts: sshOptionsFor(setup.workspace, node.sshOpts)
         })
     }));
-    const failFastTriggered = settings.failFast && failedEarly.size > 0;
-    const ran = await runDeploys(failFastTriggered ? [] : jobs, {
-        ...input.hooks,
+    return runDeploys(jobs, {
         parallel: settings.parallel,
         failFast: settings.failFast,
         hostTimeoutMs: settings.hostTimeoutMs,
@@ -34158,36 +34203,32 @@ async function deployNodes(input) {
         env: childEnvironment({ [WORKSPACE_MARKER]: setup.workspace.dir }),
         launch: input.launch,
         abortSignal: input.cancelled,
-        echo: input.echo
+        echo: input.echo,
+        before: input.before,
+        after: input.after,
+        canary: input.canary,
+        settledBefore: unreachable,
+        onSettled: input.onSettled
     });
-    const byNode = new Map(ran.map(report => [report.result.node, report]));
-    return plan.nodes.map(node => failedEarly.get(node.name) ??
-        byNode.get(node.name) ??
-        notStarted(node, plan.dryRun, 'skipped', FAIL_FAST_SKIP));
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/deploy-rs.ts
 
 
-const deploy_rs_NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+
 /** The deploy-rs command cannot be run at all: no node is started with it. */
-class DeployRsError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'DeployRsError';
-    }
+class DeployRsError extends ExpectedError {
 }
 /**
  * Picks the deploy-rs command: the user's, else `deploy` on PATH, else the
  * flake's own deploy-rs input (its activate-rs must match, upstream #100,
  * #235), else upstream master.
  */
-async function chooseDeployRs(configured, flake, nix, findOnPath = findExecutable, abortSignal) {
+async function chooseDeployRs(configured, flake, nix, findExecutable = findOnPath, abortSignal) {
     if (configured) {
         // Checked once here, so a typo gives one clear error instead of a failure per node.
         const program = configured[0];
-        const found = program.includes('/') ? isExecutable(program) : findOnPath(program) !== null;
-        if (!found) {
+        if ((await findExecutable(program)) === null) {
             const where = program.includes('/')
                 ? 'does not exist or is not executable'
                 : 'was not found on PATH';
@@ -34195,84 +34236,26 @@ async function chooseDeployRs(configured, flake, nix, findOnPath = findExecutabl
         }
         return { argv: [...configured], reason: 'from the deploy-rs input', unpinned: false };
     }
-    const onPath = findOnPath('deploy');
+    const onPath = await findExecutable('deploy');
     if (onPath)
         return { argv: ['deploy'], reason: `deploy on PATH (${onPath})`, unpinned: false };
     if (await nix.hasDeployRsInput(flake, abortSignal)) {
         return {
-            argv: ['nix', ...deploy_rs_NIX_FEATURES, 'run', '--inputs-from', flake, 'deploy-rs', '--'],
+            argv: ['nix', ...NIX_FEATURES, 'run', '--inputs-from', flake, 'deploy-rs', '--'],
             reason: "the flake's own deploy-rs input, pinned by its lock file",
             unpinned: false
         };
     }
     return {
-        argv: ['nix', ...deploy_rs_NIX_FEATURES, 'run', 'github:serokell/deploy-rs', '--'],
+        argv: ['nix', ...NIX_FEATURES, 'run', 'github:serokell/deploy-rs', '--'],
         reason: 'github:serokell/deploy-rs (UNPINNED: add deploy-rs as a flake input, or set the deploy-rs input, to pin it)',
         unpinned: true
     };
 }
-function findExecutable(program, path = process.env.PATH ?? '') {
-    for (const dir of path.split(external_node_path_namespaceObject.delimiter)) {
-        if (!dir)
-            continue;
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, program);
-        if (isExecutable(candidate))
-            return candidate;
-    }
-    return null;
+/** A program's path (on PATH, or as given when it holds a '/'), or null when it is not an executable file. */
+async function findOnPath(program) {
+    return (await which(program, false)) || null;
 }
-function isExecutable(file) {
-    try {
-        (0,external_node_fs_namespaceObject.accessSync)(file, external_node_fs_namespaceObject.constants.X_OK);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/deploy/launcher.ts
-
-
-
-/** How long output may keep flowing after the process itself exited (an escaped grandchild). */
-const DRAIN_AFTER_EXIT_MS = 3_000;
-const launchProcess = (argv, env) => {
-    const child = (0,external_node_child_process_namespaceObject.spawn)(argv[0], argv.slice(1), {
-        // Filtered here too, whoever built env: deploy-rs passes it on to ssh and nix.
-        env: withoutSecrets(env),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        // Its own process group, so a timeout or cancellation can stop ssh and nix too.
-        detached: true
-    });
-    const exited = new Promise(resolve => {
-        let startError = null;
-        let drainTimer;
-        child.on('error', error => {
-            startError = error;
-            resolve({ code: null, signal: null, startError });
-        });
-        child.on('exit', (code, signal) => {
-            drainTimer = setTimeout(() => {
-                child.stdout.destroy();
-                child.stderr.destroy();
-                resolve({ code, signal, startError });
-            }, DRAIN_AFTER_EXIT_MS);
-        });
-        child.on('close', (code, signal) => {
-            if (drainTimer)
-                clearTimeout(drainTimer);
-            resolve({ code, signal, startError });
-        });
-    });
-    return {
-        pid: child.pid,
-        stdout: child.stdout,
-        stderr: child.stderr,
-        exited,
-        killGroup: signal => killGroup(child.pid, signal)
-    };
-};
 
 ;// CONCATENATED MODULE: ./src/cancellation.ts
 /**
@@ -34449,6 +34432,8 @@ function forgetSecrets() {
  * file: blanks separate words, single and double quotes group them, a
  * backslash escapes the next character outside single quotes. Nothing is
  * expanded: there is no shell anywhere in this action.
+ * Ours, not a library: shell-quote and the like also parse operators, globs
+ * and variables, which here must stay plain text.
  */
 function splitWords(text) {
     const words = [];
@@ -34495,23 +34480,13 @@ function splitWords(text) {
     return words;
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
+;// CONCATENATED MODULE: ./src/deploy/deploy-args.ts
+/**
+ * deploy-rs's own flag grammar, as far as the deploy-args input needs it:
+ * which flags the action sets itself, which take a value, and what values.
+ */
 
 
-
-
-/** Bad input: every problem found, each naming its input. */
-class InputError extends Error {
-    problems;
-    constructor(problems) {
-        super(problems.length === 1
-            ? problems[0]
-            : `${problems.length} inputs are invalid:\n- ${problems.join('\n- ')}`);
-        this.problems = problems;
-        this.name = 'InputError';
-    }
-}
-const MAX_PARALLEL = 256;
 /** deploy-rs flags the action sets itself, and the input to use instead. */
 const MANAGED_FLAGS = {
     '--targets': 'targets',
@@ -34549,14 +34524,70 @@ const EXAMPLE_VALUES = {
 };
 function checkFlagValue(flag, value) {
     if (BOOLEAN_FLAGS.has(flag) && value !== 'true' && value !== 'false') {
-        throw new Error(`deploy-args: ${flag} takes true or false; got ${describe(value)}.`);
+        throw new Error(`deploy-args: ${flag} takes true or false; got ${describeValue(value)}.`);
     }
     if (SECONDS_FLAGS.has(flag) && !(/^\d{1,5}$/.test(value) && Number(value) <= 65_535)) {
-        throw new Error(`deploy-args: ${flag} takes whole seconds from 0 to 65535; got ${describe(value)}.`);
+        throw new Error(`deploy-args: ${flag} takes whole seconds from 0 to 65535; got ${describeValue(value)}.`);
     }
     if (value === '')
         throw new Error(`deploy-args: ${flag} needs a value.`);
 }
+/** The deploy-args input: deploy-rs flags (checked against its grammar), then nix arguments after `--`. */
+function parseDeployArgs(raw) {
+    let words;
+    try {
+        words = splitWords(raw);
+    }
+    catch (error) {
+        throw new Error(`deploy-args: ${error.message} in ${describeValue(raw.trim())}.`);
+    }
+    const separator = words.indexOf('--');
+    const deploy = separator === -1 ? words : words.slice(0, separator);
+    const nix = separator === -1 ? [] : words.slice(separator + 1);
+    for (let i = 0; i < deploy.length; i++) {
+        const word = deploy[i];
+        const flag = word.includes('=') ? word.slice(0, word.indexOf('=')) : word;
+        if (flag in MANAGED_FLAGS) {
+            throw new Error(`deploy-args: ${flag} is set by the action; use ${MANAGED_FLAGS[flag]} instead.`);
+        }
+        if (!word.startsWith('-')) {
+            throw new Error(`deploy-args: ${describeValue(word)} is not an option; deploy-args takes deploy-rs flags (e.g. --remote-build --magic-rollback false) and nix arguments after --. Node names go in targets.`);
+        }
+        if (FLAGS_WITH_VALUE.has(flag) && !word.includes('=')) {
+            const value = deploy[i + 1];
+            // clap never takes a word starting with '-' as a value: it would be read as a flag.
+            if (value === undefined || value.startsWith('-')) {
+                throw new Error(`deploy-args: ${flag} needs a value${value === undefined ? '' : `; got the option ${describeValue(value)}`} (e.g. ${flag} ${EXAMPLE_VALUES[flag] ?? 'VALUE'}).`);
+            }
+            checkFlagValue(flag, value);
+            i++;
+        }
+        else if (FLAGS_WITH_VALUE.has(flag)) {
+            checkFlagValue(flag, word.slice(word.indexOf('=') + 1));
+        }
+    }
+    return { deploy, nix };
+}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+
+
+
+
+
+
+
+/** Bad input: every problem found, each naming its input. */
+class InputError extends ExpectedError {
+    problems;
+    constructor(problems) {
+        super(problems.length === 1
+            ? problems[0]
+            : `${problems.length} inputs are invalid:\n- ${problems.join('\n- ')}`);
+        this.problems = problems;
+    }
+}
+const MAX_PARALLEL = 256;
 /** ssh options the action always sets on the command line; ssh-config may not weaken them. */
 const PROTECTED_SSH_OPTIONS = [
     'stricthostkeychecking',
@@ -34591,8 +34622,10 @@ function readSettings(getInput = name => core_getInput(name)) {
     };
     const planOnly = attempt(() => parseBoolean('plan-only', getInput('plan-only'), false), false);
     const dryRun = attempt(() => parseTristate('dry-run', getInput('dry-run')), 'auto');
+    const targets = attempt(() => parseTargets(getInput('targets')), 'all');
     const settings = {
-        targets: attempt(() => parseTargets(getInput('targets')), 'all'),
+        targets,
+        canary: attempt(() => parseCanary(getInput('canary'), targets), []),
         dryRun,
         flake: attempt(() => parseFlake(getInput('flake')), '.'),
         sshPrivateKey,
@@ -34659,10 +34692,6 @@ function maskValues(values) {
         rememberSecret(value);
     }
 }
-function describe(value) {
-    const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value;
-    return JSON.stringify(shown);
-}
 function parseBoolean(name, raw, fallback) {
     const value = raw.trim().toLowerCase();
     if (value === '')
@@ -34671,7 +34700,7 @@ function parseBoolean(name, raw, fallback) {
         return true;
     if (value === 'false')
         return false;
-    throw new Error(`${name}: got ${describe(raw.trim())}; expected true or false.`);
+    throw new Error(`${name}: got ${describeValue(raw.trim())}; expected true or false.`);
 }
 function parseTristate(name, raw) {
     const value = raw.trim().toLowerCase();
@@ -34681,26 +34710,42 @@ function parseTristate(name, raw) {
         return true;
     if (value === 'false')
         return false;
-    throw new Error(`${name}: got ${describe(raw.trim())}; expected auto, true or false.`);
+    throw new Error(`${name}: got ${describeValue(raw.trim())}; expected auto, true or false.`);
 }
 /** Node names a user wrote; checked against the flake later by the plan. */
 function parseTargets(raw) {
-    const words = splitTargetWords(raw);
+    const words = targetWords('targets', raw);
     if (words.every(word => word === 'all'))
         return 'all';
     if (words.includes('all')) {
-        throw new Error(`targets: 'all' cannot be combined with node names; got ${describe(raw.trim())}.`);
+        throw new Error(`targets: 'all' cannot be combined with node names; got ${describeValue(raw.trim())}.`);
     }
+    return words;
+}
+/** Canary nodes: written as targets are, and each one of the targets. */
+function parseCanary(raw, targets) {
+    const words = targetWords('canary', raw);
+    if (words.includes('all')) {
+        throw new Error(`canary: got 'all'; name the nodes deployed first, as in targets.`);
+    }
+    const outside = targets === 'all' ? [] : words.filter(word => !targets.includes(word));
+    if (outside.length > 0) {
+        throw new Error(`canary: ${outside.map(describeValue).join(', ')} ${outside.length === 1 ? 'is' : 'are'} not in targets; every canary node must also be a target, written the same way.`);
+    }
+    return words;
+}
+function targetWords(input, raw) {
+    const words = splitTargetWords(input, raw);
     for (const word of words) {
         // eslint-disable-next-line no-control-regex
         if (/[\u0000-\u001f\u007f]/.test(word)) {
-            throw new Error(`targets: ${describe(word)} contains a control character; expected node or node.profile.`);
+            throw new Error(`${input}: ${describeValue(word)} contains a control character; expected node or node.profile.`);
         }
     }
     return [...new Set(words)];
 }
 /** Splits on commas, blanks and newlines, keeping double-quoted parts ("a.b".system) whole. */
-function splitTargetWords(raw) {
+function splitTargetWords(input, raw) {
     const words = [];
     let current = '';
     let quoted = false;
@@ -34717,7 +34762,7 @@ function splitTargetWords(raw) {
         }
     }
     if (quoted)
-        throw new Error(`targets: unterminated " quote in ${describe(raw.trim())}.`);
+        throw new Error(`${input}: unterminated " quote in ${describeValue(raw.trim())}.`);
     if (current)
         words.push(current);
     return words;
@@ -34726,13 +34771,13 @@ function parseFlake(raw) {
     const flake = raw.trim() || '.';
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(flake)) {
-        throw new Error(`flake: ${describe(flake)} contains a control character or newline; expected one flake reference such as . or github:owner/repo.`);
+        throw new Error(`flake: ${describeValue(flake)} contains a control character or newline; expected one flake reference such as . or github:owner/repo.`);
     }
     if (flake.startsWith('-')) {
-        throw new Error(`flake: ${describe(flake)} starts with '-'; expected a flake reference such as . or ./infra (write ./-dir for a directory named like an option).`);
+        throw new Error(`flake: ${describeValue(flake)} starts with '-'; expected a flake reference such as . or ./infra (write ./-dir for a directory named like an option).`);
     }
     if (flake.includes('#')) {
-        throw new Error(`flake: ${describe(flake)} contains '#'; give the flake alone (e.g. . or github:owner/repo) and put node names in targets.`);
+        throw new Error(`flake: ${describeValue(flake)} contains '#'; give the flake alone (e.g. . or github:owner/repo) and put node names in targets.`);
     }
     return flake;
 }
@@ -34749,7 +34794,7 @@ function parseKnownHosts(raw) {
         const fields = trimmed.split(/\s+/);
         const withoutMarker = fields[0].startsWith('@') ? fields.slice(1) : fields;
         if (withoutMarker.length < 3 || !/^[A-Za-z0-9@.-]+$/.test(withoutMarker[1])) {
-            throw new Error(`known-hosts: line ${number} is not a known_hosts entry: ${describe(trimmed)}; expected 'HOST KEYTYPE BASE64KEY' (for a non-22 port '[HOST]:PORT KEYTYPE BASE64KEY'), as printed by ssh-keyscan.`);
+            throw new Error(`known-hosts: line ${number} is not a known_hosts entry: ${describeValue(trimmed)}; expected 'HOST KEYTYPE BASE64KEY' (for a non-22 port '[HOST]:PORT KEYTYPE BASE64KEY'), as printed by ssh-keyscan.`);
         }
         return trimmed;
     });
@@ -34759,7 +34804,7 @@ function parseSshUser(raw) {
     if (user === '')
         return null;
     if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(user) || user.length > 64) {
-        throw new Error(`ssh-user: got ${describe(user)}; expected a user name of letters, digits, '.', '_' or '-' not starting with '-'.`);
+        throw new Error(`ssh-user: got ${describeValue(user)}; expected a user name of letters, digits, '.', '_' or '-' not starting with '-'.`);
     }
     return user;
 }
@@ -34767,7 +34812,7 @@ function parseSshConfig(raw) {
     return meaningfulLines(raw).map(({ trimmed, number }) => {
         const match = /^([A-Za-z][A-Za-z0-9]*)(?:\s*=\s*|\s+)(\S.*)$/.exec(trimmed);
         if (!match) {
-            throw new Error(`ssh-config: line ${number} is not an ssh_config line: ${describe(trimmed)}; expected 'Keyword value' such as 'ProxyJump bastion'.`);
+            throw new Error(`ssh-config: line ${number} is not an ssh_config line: ${describeValue(trimmed)}; expected 'Keyword value' such as 'ProxyJump bastion'.`);
         }
         if (PROTECTED_SSH_OPTIONS.includes(match[1].toLowerCase())) {
             throw new Error(`ssh-config: line ${number} sets ${match[1]}, which the action controls (host keys are always verified against its own known_hosts, without multiplexing); pin host keys with known-hosts instead.`);
@@ -34783,52 +34828,17 @@ function parseDeployRs(raw) {
         words = splitWords(raw);
     }
     catch (error) {
-        throw new Error(`deploy-rs: ${error.message} in ${describe(raw.trim())}; expected a command such as 'deploy' or 'nix run github:serokell/deploy-rs --'.`);
+        throw new Error(`deploy-rs: ${error.message} in ${describeValue(raw.trim())}; expected a command such as 'deploy' or 'nix run github:serokell/deploy-rs --'.`);
     }
     if (words.length === 0 || words[0] === '' || words[0].startsWith('-')) {
-        throw new Error(`deploy-rs: got ${describe(raw.trim())}; expected a command such as 'deploy' or 'nix run github:serokell/deploy-rs --'.`);
+        throw new Error(`deploy-rs: got ${describeValue(raw.trim())}; expected a command such as 'deploy' or 'nix run github:serokell/deploy-rs --'.`);
     }
     return words;
-}
-function parseDeployArgs(raw) {
-    let words;
-    try {
-        words = splitWords(raw);
-    }
-    catch (error) {
-        throw new Error(`deploy-args: ${error.message} in ${describe(raw.trim())}.`);
-    }
-    const separator = words.indexOf('--');
-    const deploy = separator === -1 ? words : words.slice(0, separator);
-    const nix = separator === -1 ? [] : words.slice(separator + 1);
-    for (let i = 0; i < deploy.length; i++) {
-        const word = deploy[i];
-        const flag = word.includes('=') ? word.slice(0, word.indexOf('=')) : word;
-        if (flag in MANAGED_FLAGS) {
-            throw new Error(`deploy-args: ${flag} is set by the action; use ${MANAGED_FLAGS[flag]} instead.`);
-        }
-        if (!word.startsWith('-')) {
-            throw new Error(`deploy-args: ${describe(word)} is not an option; deploy-args takes deploy-rs flags (e.g. --remote-build --magic-rollback false) and nix arguments after --. Node names go in targets.`);
-        }
-        if (FLAGS_WITH_VALUE.has(flag) && !word.includes('=')) {
-            const value = deploy[i + 1];
-            // clap never takes a word starting with '-' as a value: it would be read as a flag.
-            if (value === undefined || value.startsWith('-')) {
-                throw new Error(`deploy-args: ${flag} needs a value${value === undefined ? '' : `; got the option ${describe(value)}`} (e.g. ${flag} ${EXAMPLE_VALUES[flag] ?? 'VALUE'}).`);
-            }
-            checkFlagValue(flag, value);
-            i++;
-        }
-        else if (FLAGS_WITH_VALUE.has(flag)) {
-            checkFlagValue(flag, word.slice(word.indexOf('=') + 1));
-        }
-    }
-    return { deploy, nix };
 }
 function parseParallel(raw) {
     const value = raw.trim() || '4';
     if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_PARALLEL) {
-        throw new Error(`parallel: got ${describe(value)}; expected a whole number from 1 to ${MAX_PARALLEL}.`);
+        throw new Error(`parallel: got ${describeValue(value)}; expected a whole number from 1 to ${MAX_PARALLEL}.`);
     }
     return Number(value);
 }
@@ -34837,7 +34847,7 @@ function parseHostTimeout(raw) {
     const minutes = Number(value);
     // Linear pattern: /^\d*\.?\d+$/ backtracks quadratically on long digit strings.
     if (!/^(?:\d+(?:\.\d+)?|\.\d+)$/.test(value) || !(minutes > 0) || minutes > 24 * 60) {
-        throw new Error(`host-timeout: got ${describe(value)}; expected minutes greater than 0 and at most 1440, fractions allowed (e.g. 30 or 0.5).`);
+        throw new Error(`host-timeout: got ${describeValue(value)}; expected minutes greater than 0 and at most 1440, fractions allowed (e.g. 30 or 0.5).`);
     }
     // A tiny positive value must not round to 0 ms (an instant or disabled timer).
     return Math.max(1, Math.round(minutes * 60_000));
@@ -34845,27 +34855,14 @@ function parseHostTimeout(raw) {
 function parseKeyscanTimeout(raw) {
     const value = raw.trim() || '10';
     if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 300) {
-        throw new Error(`keyscan-timeout: got ${describe(value)}; expected whole seconds from 1 to 300.`);
+        throw new Error(`keyscan-timeout: got ${describeValue(value)}; expected whole seconds from 1 to 300.`);
     }
     return Number(value);
 }
 
-;// CONCATENATED MODULE: ./src/model.ts
-/**
- * The data that flows between the stages of a run. Each stage imports these
- * types; none imports a later stage.
- */
-const SUCCESS_STATUSES = ['deployed', 'dry-run'];
-function isSuccess(status) {
-    return SUCCESS_STATUSES.includes(status);
-}
-
 ;// CONCATENATED MODULE: ./src/plan/inventory.ts
-class PlanError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'PlanError';
-    }
+
+class PlanError extends ExpectedError {
 }
 /** Validates what `nix eval` printed into nodes, sorted by name like nix's attribute sets. */
 function parseInventory(json, flake) {
@@ -35128,7 +35125,10 @@ async function makePlan(settings, dryRun, nix, abortSignal) {
     const inventory = parseInventory(json, settings.flake);
     const nodes = resolveTargets(settings.targets, inventory);
     const warnings = nodes.flatMap(node => checkAddressable(node, settings.flake));
-    return { flake: settings.flake, dryRun, nodes, warnings };
+    // Checked against the flake like targets; with targets: all, this is the only check.
+    const canaryNames = new Set(canaryNodes(settings.canary, inventory).map(node => node.name));
+    const canary = nodes.map(node => node.name).filter(name => canaryNames.has(name));
+    return { flake: settings.flake, dryRun, nodes, canary, warnings };
 }
 /**
  * deploy-rs cannot name a node holding a double quote, and splits --ssh-opts
@@ -35150,6 +35150,16 @@ function checkAddressable(node, flake) {
         throw new PlanError(`${where}: sshOpts ${JSON.stringify(refused.option)} cannot be used: it ${refused.why}. Remove it; pin host keys with the known-hosts input.`);
     }
     return ignored.map(option => `${where}: sshOpts ${JSON.stringify(option)} has no effect: the action checks host keys strictly against its own known_hosts, and its options come first. Remove it; pin host keys with the known-hosts input.`);
+}
+function canaryNodes(canary, inventory) {
+    try {
+        return resolveTargets(canary, inventory);
+    }
+    catch (error) {
+        if (error instanceof PlanError)
+            throw new PlanError(`canary: ${error.message}`);
+        throw error;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
@@ -35175,7 +35185,6 @@ const CONTROL_RE = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 const BIDI_RE = /[\u202a-\u202e\u2066-\u2069]/g;
 /** Unicode line and paragraph separators: some Markdown renderers end a line there. */
 const SEPARATOR_RE = /[\u2028\u2029]/g;
-
 /**
  * Makes one log line printable: strips ANSI, keeps what a terminal would show
  * after carriage returns (progress bars), drops other control characters and
@@ -40704,7 +40713,7 @@ async function tokenLogin(octokit) {
     catch (err) {
         if (err instanceof ApiTimeoutError)
             throw unreachable(err);
-        graphqlFailure = `GraphQL viewer: ${token_identity_describe(err)}`;
+        graphqlFailure = `GraphQL viewer: ${describe(err)}`;
     }
     try {
         const { data } = await octokit.rest.users.getAuthenticated();
@@ -40716,14 +40725,14 @@ async function tokenLogin(octokit) {
         if (err instanceof TokenIdentityError)
             throw err;
         const failure = describeApiError(err);
-        throw new TokenIdentityError(`${graphqlFailure}; GET /user: ${token_identity_describe(err)}`, failure.timedOut || failure.status === null);
+        throw new TokenIdentityError(`${graphqlFailure}; GET /user: ${describe(err)}`, failure.timedOut || failure.status === null);
     }
 }
 /** Whether a comment's author is the token's identity (logins are case-insensitive on GitHub). */
 function isAuthor(user, login) {
     return typeof user?.login === 'string' && user.login.toLowerCase() === login.toLowerCase();
 }
-function token_identity_describe(err) {
+function describe(err) {
     const { status, message } = describeApiError(err);
     return status === null ? message : `HTTP ${status}: ${message}`;
 }
@@ -41249,12 +41258,6 @@ async function learnLogin(octokit, warnings) {
         return null;
     }
 }
-/** For the caller's `catch`: the warning text for anything `upsertPullRequestComment` threw. */
-function commentWarning(err) {
-    return err instanceof PullRequestCommentError
-        ? err.message
-        : failure('write the pull request comment', err).message;
-}
 
 ;// CONCATENATED MODULE: ./src/report/deployments.ts
 
@@ -41622,7 +41625,7 @@ async function printNodeLogs(nodes, opts = {}) {
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 /**
- * The step's outputs (action-spec.md, "Outputs"): `results`, `succeeded`,
+ * The step's outputs (README "Outputs"): `results`, `succeeded`,
  * `failed`, `hosts`, each a JSON array.
  */
 
@@ -41925,6 +41928,7 @@ const realClock = {
  */
 async function collectHostKeys(hosts, options) {
     const tries = options.tries ?? 3;
+    // Ours, not p-retry: the wait ends at once on cancel, and is skipped after a try that timed out.
     const backoffMs = options.backoffMs ?? 1_000;
     const log = options.log ?? (() => undefined);
     const clock = options.clock ?? realClock;
@@ -42054,7 +42058,6 @@ function workspacePath() {
 
 
 
-
 function defaultTools() {
     return {
         nix: createNix(),
@@ -42063,7 +42066,7 @@ function defaultTools() {
         launch: launchProcess
     };
 }
-/** The main step: plan → ssh workspace → deploy → report. Fails the step when any node failed. */
+/** The main step: the run's pipeline, then the report of what it returned. */
 async function run(tools = defaultTools(), cancellation = new Cancellation()) {
     const onSignal = (signal) => {
         core_warning(cancellation.cancelled
@@ -42074,19 +42077,12 @@ async function run(tools = defaultTools(), cancellation = new Cancellation()) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-        const outcome = await deploy(tools, cancellation);
+        const outcome = await runPipeline(tools, cancellation);
         // After a cancel, what waits on GitHub is bounded: the runner kills the step soon.
         await publishReport(outcome, (what, step) => cancellation.bounded(what, step, core_warning, what === 'log groups' ? LOCAL_OUTPUT_EXTRA_MS : 0));
-        const failed = outcome.reports.filter(report => !isSuccess(report.result.status));
-        if (outcome.context.runError) {
-            setFailed(outcome.context.runError);
-        }
-        else if (outcome.context.cancelled) {
-            setFailed('The job was cancelled; running and pending nodes were stopped.');
-        }
-        else if (failed.length > 0) {
-            setFailed(`${failed.length} of ${outcome.reports.length} node(s) did not succeed: ${failed.map(r => `${r.result.node} (${r.result.status})`).join(', ')}`);
-        }
+        const failure = stepFailure(outcome);
+        if (failure)
+            setFailed(failure);
     }
     catch (error) {
         // Only a bug gets here: say so in one line, never as a bare stack trace.
@@ -42100,75 +42096,97 @@ async function run(tools = defaultTools(), cancellation = new Cancellation()) {
     }
     return { cancelled: cancellation.cancelled };
 }
-async function deploy(tools, cancellation) {
+/** Why the step fails, or null when every node succeeded. */
+function stepFailure(outcome) {
+    if (outcome.context.runError)
+        return outcome.context.runError;
+    if (outcome.context.cancelled)
+        return 'The job was cancelled; running and pending nodes were stopped.';
+    const failed = outcome.reports.filter(report => !isSuccess(report.result.status));
+    if (failed.length === 0)
+        return null;
+    return `${failed.length} of ${outcome.reports.length} node(s) did not succeed: ${failed.map(r => `${r.result.node} (${r.result.status})`).join(', ')}`;
+}
+/** `nix flake check` failed: no node starts, and the report shows its output. */
+class ChecksFailed extends ExpectedError {
+    check;
+    constructor(check) {
+        super(check.reason ?? 'nix flake check failed');
+        this.check = check;
+    }
+}
+/** The job was cancelled before any node started. */
+class CancelledBeforeStart extends ExpectedError {
+    constructor() {
+        super(CANCELLED_BEFORE_START);
+    }
+}
+/**
+ * settings → plan → deploy-rs command → ssh workspace ∥ flake check → nodes.
+ * Each stage returns a value; an expected failure or a cancel stops the run,
+ * and the one catch below turns it into every node's record.
+ */
+async function runPipeline(tools, cancellation) {
     const cancelled = cancellation.signal;
     const environment = readRunEnvironment();
-    const context = {
-        flake: core_getInput('flake').trim() || '.',
-        dryRun: false,
-        event: environment.eventName,
-        sha: environment.sha,
-        actor: environment.actor,
-        repositoryUrl: environment.repositoryUrl,
-        runUrl: environment.runUrl,
-        checkFailure: null,
-        runError: null,
-        cancelled: false
-    };
-    const outcome = {
-        context,
-        settings: null,
-        environment,
-        hosts: [],
-        reports: [],
-        planOnly: false
-    };
-    let settings;
-    let plan;
-    try {
-        settings = readSettings();
-        outcome.settings = settings;
-        outcome.planOnly = settings.planOnly;
-        context.flake = settings.flake;
-        context.dryRun = resolveDryRun(settings.dryRun, environment.eventName);
-        // Flake text, node names, hostnames and commands are foreign: printed inert (untrusted-text.ts).
-        untrusted.info(`Planning ${context.dryRun ? 'a dry run' : 'a deploy'} of flake ${settings.flake} (event ${environment.eventName || 'unknown'})`);
-        plan = await makePlan(settings, context.dryRun, tools.nix, cancelled);
-    }
-    catch (error) {
-        // A nix eval stopped by the cancel failed because of it: the run was cancelled, not broken.
+    const progress = { settings: null, plan: null };
+    const stopIfCancelled = () => {
         if (cancelled.aborted)
-            context.cancelled = true;
-        else
-            context.runError = expectedMessage(error);
-        return outcome;
-    }
-    outcome.hosts = plan.nodes.map(node => node.name);
-    for (const warning of plan.warnings)
-        core_warning(warning);
-    untrusted.info(`Targets: ${outcome.hosts.join(', ')}`);
-    if (settings.planOnly)
-        return outcome;
-    const skipAll = (status, reason) => plan.nodes.map(node => notStarted(node, plan.dryRun, status, reason));
-    // Settled before keys, scans and checks: a command that cannot run fails the run at once.
-    let deployRs;
+            throw new CancelledBeforeStart();
+    };
     try {
-        deployRs = await chooseDeployRs(settings.deployRs, plan.flake, tools.nix, undefined, cancelled);
+        const settings = readSettings();
+        progress.settings = settings;
+        const dryRun = resolveDryRun(settings.dryRun, environment.eventName);
+        // Flake text, node names, hostnames and commands are foreign: printed inert (untrusted-text.ts).
+        untrusted.info(`Planning ${dryRun ? 'a dry run' : 'a deploy'} of flake ${settings.flake} (event ${environment.eventName || 'unknown'})`);
+        const plan = await makePlan(settings, dryRun, tools.nix, cancelled);
+        for (const warning of plan.warnings)
+            core_warning(warning);
+        untrusted.info(`Targets: ${plan.nodes.map(node => node.name).join(', ')}`);
+        if (settings.planOnly)
+            return outcomeOf(environment, settings, plan, []);
+        progress.plan = plan;
+        // Settled before keys, scans and checks: a command that cannot run fails the run at once.
+        const deployRs = await chooseDeployRs(settings.deployRs, plan.flake, tools.nix, undefined, cancelled);
+        stopIfCancelled();
+        const deployRsLine = `deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`;
+        // A warning's text is the data of its own command: the runner acts on nothing inside it.
+        if (deployRs.unpinned)
+            core_warning(deployRsLine);
+        else
+            untrusted.info(deployRsLine);
+        const setup = await prepareSshWhileChecking(tools, settings, plan, environment, cancelled);
+        stopIfCancelled();
+        const deployments = deploymentStages(settings, environment, plan.dryRun, cancellation);
+        const live = new LiveEcho(untrusted);
+        const reports = await deployNodes({
+            plan,
+            settings,
+            setup,
+            deployRs: deployRs.argv,
+            launch: tools.launch,
+            cancelled,
+            before: deployments.before,
+            after: [],
+            canary: new Set(plan.canary),
+            onSettled: deployments.onSettled,
+            echo: line => live.line(line)
+        });
+        live.flush();
+        for (const report of reports)
+            warnIfLogFileFailed(report);
+        return {
+            ...outcomeOf(environment, settings, plan, reports),
+            context: { ...contextOf(environment, settings, plan), cancelled: cancelled.aborted }
+        };
     }
     catch (error) {
-        context.runError = expectedMessage(error);
-        outcome.reports = skipAll('skipped', `not started: ${context.runError}`);
-        return outcome;
+        return stoppedOutcome(error, environment, progress, cancelled.aborted);
     }
-    if (cancelled.aborted)
-        return cancelledBeforeStart(outcome, skipAll);
-    const deployRsLine = `deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`;
-    // A warning's text is the data of its own command: the runner acts on nothing inside it.
-    if (deployRs.unpinned)
-        core_warning(deployRsLine);
-    else
-        untrusted.info(deployRsLine);
-    // The flake check and the ssh set-up (key scans may wait on slow hosts) run side by side.
+}
+/** The ssh workspace, with `nix flake check` beside it (key scans may wait on slow hosts). */
+async function prepareSshWhileChecking(tools, settings, plan, environment, cancelled) {
     if (!settings.skipChecks)
         untrusted.info(`Running nix flake check on ${plan.flake} once for every node`);
     const stopCheck = new AbortController();
@@ -42191,35 +42209,78 @@ async function deploy(tools, cancellation) {
     catch (error) {
         stopCheck.abort();
         await checking;
-        if (cancelled.aborted)
-            return cancelledBeforeStart(outcome, skipAll);
-        context.runError = expectedMessage(error);
-        outcome.reports = skipAll('skipped', `not started: ${context.runError}`);
-        return outcome;
+        throw error;
     }
     const check = await checking;
-    if (cancelled.aborted)
-        return cancelledBeforeStart(outcome, skipAll);
-    if (check && !check.ok) {
-        context.checkFailure = check.outputTail;
-        outcome.reports = skipAll('skipped', `not started: ${check.reason}`);
-        return outcome;
-    }
-    const live = new LiveEcho(untrusted);
-    outcome.reports = await deployNodes({
-        plan,
+    if (check && !check.ok && !cancelled.aborted)
+        throw new ChecksFailed(check);
+    return setup;
+}
+/** GitHub deployments as per-node stages: one recorded when a node starts, finished when it ends. */
+function deploymentStages(settings, environment, dryRun, cancellation) {
+    const hooks = deploymentHooks(settings, environment, dryRun);
+    if (!hooks)
+        return { before: [] };
+    // Once the job is cancelled, they wait on GitHub no longer than the report may.
+    return {
+        before: [
+            {
+                name: 'deployment record',
+                run: async (node) => {
+                    await cancellation.bounded('deployments', () => hooks.onStart(node), core_warning);
+                    return {};
+                }
+            }
+        ],
+        onSettled: report => cancellation.bounded('deployments', () => hooks.onFinish(report), core_warning)
+    };
+}
+/** The report's view of the run: what it was asked, and where it ended. */
+function contextOf(environment, settings, plan) {
+    return {
+        flake: settings?.flake ?? (core_getInput('flake').trim() || '.'),
+        dryRun: plan?.dryRun ?? (settings ? resolveDryRun(settings.dryRun, environment.eventName) : false),
+        event: environment.eventName,
+        sha: environment.sha,
+        actor: environment.actor,
+        repositoryUrl: environment.repositoryUrl,
+        runUrl: environment.runUrl,
+        checkFailure: null,
+        runError: null,
+        cancelled: false
+    };
+}
+function outcomeOf(environment, settings, plan, reports) {
+    return {
+        context: contextOf(environment, settings, plan),
         settings,
-        setup,
-        deployRs: deployRs.argv,
-        launch: tools.launch,
-        cancelled,
-        hooks: boundedHooks(deploymentHooks(settings, environment, plan.dryRun), cancellation),
-        echo: line => live.line(line)
-    });
-    live.flush();
-    context.cancelled = cancelled.aborted;
-    for (const report of outcome.reports)
-        warnIfLogFileFailed(report);
+        environment,
+        hosts: plan?.nodes.map(node => node.name) ?? [],
+        reports,
+        planOnly: settings?.planOnly ?? false
+    };
+}
+/** Every node's record when a run-level stage stopped the run before any node started. */
+function stoppedOutcome(error, environment, { settings, plan }, cancelled) {
+    const outcome = outcomeOf(environment, settings, plan, []);
+    const nodes = plan?.nodes ?? [];
+    const dryRun = outcome.context.dryRun;
+    // A command stopped by the cancel failed because of it: the run was cancelled, not broken.
+    if (cancelled) {
+        outcome.context.cancelled = true;
+        outcome.reports = noneStarted(nodes, dryRun, 'cancelled', CANCELLED_BEFORE_START);
+    }
+    else if (error instanceof ChecksFailed) {
+        outcome.context.checkFailure = error.check.outputTail;
+        outcome.reports = noneStarted(nodes, dryRun, 'skipped', `not started: ${error.message}`);
+    }
+    else {
+        outcome.context.runError =
+            error instanceof ExpectedError
+                ? error.message
+                : `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+        outcome.reports = noneStarted(nodes, dryRun, 'skipped', `not started: ${outcome.context.runError}`);
+    }
     return outcome;
 }
 /** One warning per node whose log file could not be written: its log group is incomplete. */
@@ -42228,32 +42289,6 @@ function warnIfLogFileFailed(report) {
     if (issue?.kind !== 'failed')
         return;
     core_warning(`The log file of node ${report.result.node} could not be written (${issue.error}): its deploy went on and its result is unaffected, but its log group at the end of this step holds only the first ${formatBytes(issue.keptBytes)}.`);
-}
-/** Deployment hooks that, once the job is cancelled, wait on GitHub no longer than the report may. */
-function boundedHooks(hooks, cancellation) {
-    if (!hooks)
-        return null;
-    return {
-        onStart: node => cancellation.bounded('deployments', () => hooks.onStart(node), core_warning),
-        onFinish: report => cancellation.bounded('deployments', () => hooks.onFinish(report), core_warning)
-    };
-}
-function cancelledBeforeStart(outcome, skipAll) {
-    outcome.context.cancelled = true;
-    outcome.reports = skipAll('cancelled', 'the job was cancelled before this node started');
-    return outcome;
-}
-/** The message of an error we expect (bad input, nix, keys); anything else is labelled a bug. */
-function expectedMessage(error) {
-    if (error instanceof InputError ||
-        error instanceof PlanError ||
-        error instanceof NixError ||
-        error instanceof KeyFormatError ||
-        error instanceof WorkspaceError ||
-        error instanceof DeployRsError) {
-        return error.message;
-    }
-    return `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 

@@ -284,7 +284,7 @@ function outcomeOf(
     context: contextOf(environment, settings, plan),
     settings,
     environment,
-    hosts: plan?.nodes.map(node => node.name) ?? [],
+    targetNodes: plan?.nodes.map(node => node.name) ?? [],
     reports,
     planOnly: settings?.planOnly ?? false
   }

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3171:
+/***/ 7957:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31419,7 +31419,7 @@ function isDeniedToChildren(name) {
     return DENIED_NAMES.has(upper) || DENIED_PREFIXES.some(prefix => upper.startsWith(prefix));
 }
 /** The given environment without the denied variables. */
-function withoutSecrets(env) {
+function child_env_withoutSecrets(env) {
     const kept = {};
     for (const [name, value] of Object.entries(env)) {
         if (value !== undefined && !isDeniedToChildren(name))
@@ -31432,78 +31432,136 @@ function withoutSecrets(env) {
  * without the denied variables (`extra` cannot bring one back either).
  */
 function child_env_childEnvironment(extra = {}, parent = process.env) {
-    return withoutSecrets({ ...parent, ...extra });
+    return child_env_withoutSecrets({ ...parent, ...extra });
 }
 
 ;// CONCATENATED MODULE: ./src/commands/process.ts
-
-
-const KILL_GRACE_MS = 2_000;
-/** After the SIGKILL on abort, how long output may still flow (a process that left the group). */
-const ABORT_DRAIN_MS = 1_000;
 /**
- * Starts the command in its own process group with stdin closed (so nothing
- * can ever wait for a prompt) and stops the whole group on timeout.
+ * The one way the action runs an external program (nix, ssh-keygen,
+ * ssh-keyscan, deploy-rs): an argument vector, never a shell; stdin closed so
+ * nothing waits for a prompt; its own process group, so a timeout or a cancel
+ * stops ssh and nix children too; an environment without inputs or tokens.
  */
-const process_runCommand = (argv, options) => new Promise(resolve => {
-    const maxBytes = options.maxOutputBytes ?? 4 * 1024 * 1024;
+
+
+/** How long output may keep flowing after the process itself exited (an escaped grandchild). */
+const DRAIN_AFTER_EXIT_MS = 3_000;
+/** Starts a program in its own process group, stdin closed, output piped. */
+function startProcess(argv, env, cwd) {
     const child = spawn(argv[0], argv.slice(1), {
-        env: childEnvironment(options.extraEnv),
-        cwd: options.cwd,
+        // Filtered here too, whoever built env: deploy-rs passes it on to ssh and nix.
+        env: withoutSecrets(env),
+        cwd,
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true
     });
+    const exited = new Promise(resolve => {
+        let startError = null;
+        let drainTimer;
+        child.on('error', error => {
+            startError = error;
+            resolve({ code: null, signal: null, startError });
+        });
+        child.on('exit', (code, signal) => {
+            drainTimer = setTimeout(() => {
+                child.stdout.destroy();
+                child.stderr.destroy();
+                resolve({ code, signal, startError });
+            }, DRAIN_AFTER_EXIT_MS);
+        });
+        child.on('close', (code, signal) => {
+            if (drainTimer)
+                clearTimeout(drainTimer);
+            resolve({ code, signal, startError });
+        });
+    });
+    return {
+        pid: child.pid,
+        stdout: child.stdout,
+        stderr: child.stderr,
+        exited,
+        killGroup: signal => killGroup(child.pid, signal)
+    };
+}
+const launchProcess = (argv, env) => startProcess(argv, env);
+const DEFAULT_ABORT_GRACE_MS = 2_000;
+const DEFAULT_ABORT_DRAIN_MS = 1_000;
+/**
+ * Waits for a started process, stopping its group on timeout or abort, and
+ * leaves nothing of the group running when it returns.
+ */
+async function supervise(child, options) {
+    let timedOut = false;
+    let aborted = false;
+    let killTimer;
+    let killAt = Infinity;
+    const stop = (graceMs) => {
+        child.killGroup('SIGTERM');
+        // A cancellation during a timeout's grace may only bring the SIGKILL forward.
+        if (Date.now() + graceMs >= killAt)
+            return;
+        killAt = Date.now() + graceMs;
+        if (killTimer)
+            clearTimeout(killTimer);
+        killTimer = setTimeout(() => child.killGroup('SIGKILL'), graceMs);
+    };
+    const timeout = setTimeout(() => {
+        timedOut = true;
+        stop(options.timeoutGraceMs);
+    }, options.timeoutMs);
+    let giveUp;
+    let onAbort = () => { };
+    const givenUp = new Promise(resolve => {
+        onAbort = () => {
+            aborted = true;
+            const graceMs = options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS;
+            stop(graceMs);
+            // Output still flowing after the SIGKILL comes from a process that left the group:
+            // it cannot hold up the caller.
+            giveUp ??= setTimeout(() => resolve(null), graceMs + (options.abortDrainMs ?? DEFAULT_ABORT_DRAIN_MS));
+        };
+        options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+        if (options.abortSignal?.aborted)
+            onAbort();
+    });
+    const exit = (await Promise.race([child.exited, givenUp])) ?? {
+        code: null,
+        signal: null,
+        startError: null
+    };
+    clearTimeout(timeout);
+    if (killTimer)
+        clearTimeout(killTimer);
+    if (giveUp)
+        clearTimeout(giveUp);
+    options.abortSignal?.removeEventListener('abort', onAbort);
+    child.killGroup('SIGKILL');
+    return { ...exit, timedOut, aborted };
+}
+const KILL_GRACE_MS = 2_000;
+const process_runCommand = async (argv, options) => {
+    const maxBytes = options.maxOutputBytes ?? 4 * 1024 * 1024;
+    const child = startProcess(argv, childEnvironment(options.extraEnv), options.cwd);
     const out = new TailBuffer(maxBytes);
     const err = new TailBuffer(maxBytes);
     child.stdout.on('data', (chunk) => out.add(chunk));
     child.stderr.on('data', (chunk) => err.add(chunk));
-    let timedOut = false;
-    let killTimer;
-    const timer = setTimeout(() => {
-        timedOut = true;
-        killGroup(child.pid, 'SIGTERM');
-        killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
-    }, options.timeoutMs);
-    // On abort the caller gets its result within a bounded time, whatever the command does.
-    let giveUp;
-    const onAbort = () => {
-        killGroup(child.pid, 'SIGTERM');
-        killTimer ??= setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
-        giveUp ??= setTimeout(() => {
-            child.stdout.destroy();
-            child.stderr.destroy();
-            finish(child.exitCode, child.signalCode);
-        }, KILL_GRACE_MS + ABORT_DRAIN_MS);
-    };
-    options.abortSignal?.addEventListener('abort', onAbort, { once: true });
-    if (options.abortSignal?.aborted)
-        onAbort();
-    let startError = null;
-    child.on('error', error => {
-        startError = error;
+    const end = await supervise(child, {
+        timeoutMs: options.timeoutMs,
+        timeoutGraceMs: KILL_GRACE_MS,
+        abortSignal: options.abortSignal
     });
-    let finished = false;
-    const finish = (code, signal) => {
-        if (finished)
-            return;
-        finished = true;
-        clearTimeout(timer);
-        if (killTimer)
-            clearTimeout(killTimer);
-        if (giveUp)
-            clearTimeout(giveUp);
-        options.abortSignal?.removeEventListener('abort', onAbort);
-        resolve({
-            code,
-            signal,
-            stdout: out.toString(),
-            stderr: err.toString(),
-            timedOut,
-            startError
-        });
+    child.stdout.destroy();
+    child.stderr.destroy();
+    return {
+        code: end.code,
+        signal: end.signal,
+        startError: end.startError,
+        stdout: out.toString(),
+        stderr: err.toString(),
+        timedOut: end.timedOut
     };
-    child.on('close', finish);
-});
+};
 /** Sends a signal to a whole process group, ignoring groups that are gone. */
 function killGroup(pid, signal) {
     if (pid === undefined)
@@ -31604,18 +31662,28 @@ function firstLine(text) {
         .find(line => line !== '') ?? '');
 }
 
+;// CONCATENATED MODULE: ./src/errors.ts
+/**
+ * The base of every failure the action expects (bad input, nix, keys, the
+ * workspace, the deploy-rs command): its message is for the user as it is.
+ * The run catches it once; anything else is a bug and is labelled so.
+ */
+class errors_ExpectedError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/ssh/keys.ts
+
 /**
  * Turns the ssh-private-key secret into clean key texts, whatever shape it
  * arrived in: Windows line endings, no trailing newline, blank lines around
  * it, several keys one after another, or a key pasted onto one line.
  * Messages never quote key material.
  */
-class KeyFormatError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'KeyFormatError';
-    }
+class KeyFormatError extends (/* unused pure expression or super */ null && (ExpectedError)) {
 }
 const BLOCK = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----([\s\S]*?)-----END \1-----/g;
 function keys_splitPrivateKeys(secret) {
@@ -31687,11 +31755,8 @@ function countLines(text) {
 
 
 
-class WorkspaceError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'WorkspaceError';
-    }
+
+class WorkspaceError extends (/* unused pure expression or super */ null && (ExpectedError)) {
 }
 const WORKSPACE_PREFIX = 'deploy-rs-action-';
 /**
@@ -31905,7 +31970,7 @@ async function cleanup(dir = workspacePath()) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3171);
+/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7957);
 /** Entry point of the post step (action.yml `runs.post`): removes the workspace, whatever happened. */
 
 await (0,_cleanup_js__WEBPACK_IMPORTED_MODULE_0__/* .cleanup */ .t)();

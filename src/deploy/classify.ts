@@ -36,7 +36,7 @@ export type Classification = Pick<NodeResult, 'status' | 'stage' | 'error' | 'ch
 export const MAX_ERROR_LENGTH = 300
 
 /** Collapses whitespace to one line and cuts it to `max` characters. */
-export function oneLine(text: string, max = MAX_ERROR_LENGTH): string {
+export function errorLine(text: string, max = MAX_ERROR_LENGTH): string {
   const flat = text.replace(/\s+/g, ' ').trim()
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat
 }
@@ -75,7 +75,7 @@ export function classifyRun(input: ClassifyInput): Classification {
   const ended = (status: NodeStatus, stage: Stage | null, error: string): Classification => ({
     status,
     stage,
-    error: oneLine(error),
+    error: errorLine(error),
     changes: partialChanges
   })
 

@@ -29,7 +29,6 @@ import {
  * plain line.
  */
 
-export type LogStream = 'stdout' | 'stderr'
 export type LogSource = 'deploy' | 'activate' | 'wait' | 'revoke'
 export type LogLevel = 'ERROR' | 'WARN' | 'INFO' | 'DEBUG' | 'TRACE'
 
@@ -250,7 +249,7 @@ export class DeployLogParser {
   }
 
   /** Feeds one line (without its newline) from deploy-rs's stdout or stderr. */
-  push(rawLine: string, _stream: LogStream = 'stderr'): void {
+  push(rawLine: string): void {
     this.byteCount += Buffer.byteLength(rawLine, 'utf8') + 1
     const line = stripAnsi(rawLine)
     this.ring.add(

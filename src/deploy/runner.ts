@@ -95,14 +95,14 @@ async function runDeployRs(
   let echoStopped = false
 
   const child = options.launch(job.argv, options.env)
-  const onLine = (stream: 'stdout' | 'stderr') => (line: string) => {
-    parser.push(line, stream)
+  const onLine = (line: string): void => {
+    parser.push(line)
     plan.push(line)
     if (!logWriter.line(line)) pauseUntilWritable(logWriter, child.stdout, child.stderr)
     if (echoed < liveLimit) {
       echoed += line.length
-      // The node prefix keeps a log line from ever starting with "::" (a workflow command).
-      // The runner also ends lines at a bare CR, so every CR-separated piece gets the prefix.
+      // The runner ends lines at a bare CR, so every CR-separated piece names its node.
+      // (The echo reaches the job log inside an inert block: src/untrusted-text.ts.)
       for (const piece of line.split('\r')) options.echo(`${node.name} | ${piece}`)
     } else if (!echoStopped) {
       echoStopped = true
@@ -111,8 +111,8 @@ async function runDeployRs(
       )
     }
   }
-  const stdout = new LineSplitter(onLine('stdout'))
-  const stderr = new LineSplitter(onLine('stderr'))
+  const stdout = new LineSplitter(onLine)
+  const stderr = new LineSplitter(onLine)
   child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
 

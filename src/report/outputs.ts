@@ -48,11 +48,12 @@ export function resultForOutput(r: NodeResult): NodeResult {
  */
 export function writeOutputs(
   results: readonly NodeResult[],
-  hosts: readonly string[],
+  /** The node names `targets` resolved to: the `hosts` output, ready for a matrix. */
+  nodeNames: readonly string[],
   setOutput: SetOutput = core.setOutput
 ): void {
   setOutput('results', JSON.stringify(results.map(resultForOutput)))
   setOutput('succeeded', JSON.stringify(results.filter(r => isSuccess(r.status)).map(r => r.node)))
   setOutput('failed', JSON.stringify(results.filter(r => !isSuccess(r.status)).map(r => r.node)))
-  setOutput('hosts', JSON.stringify([...hosts]))
+  setOutput('hosts', JSON.stringify([...nodeNames]))
 }

@@ -18,7 +18,8 @@ export interface ReportInput {
   context: RunContext
   settings: Settings | null
   environment: RunEnvironment
-  hosts: string[]
+  /** The node names `targets` resolved to, in order (the `hosts` output). */
+  targetNodes: string[]
   reports: NodeReport[]
   planOnly: boolean
 }
@@ -36,11 +37,11 @@ export async function publishReport(
   bound: ReportStepBound = (_what, step) => step()
 ): Promise<void> {
   const results = input.reports.map(report => report.result)
-  await attempt('outputs', async () => writeOutputs(results, input.hosts))
+  await attempt('outputs', async () => writeOutputs(results, input.targetNodes))
   await attempt('job summary', async () => {
     const markdown =
       input.planOnly && !input.context.runError
-        ? renderPlanSummary(input.context, input.hosts)
+        ? renderPlanSummary(input.context, input.targetNodes)
         : // Before rendering: a secret escaped or cut by rendering would escape any masking.
           renderSummary(redactDeep(input.context), redactDeep(input.reports))
     await core.summary.addRaw(markdown).write()
@@ -120,13 +121,13 @@ export function deploymentHooks(
 }
 
 /** The summary of a plan-only run: which nodes the fan-out jobs will deploy. */
-export function renderPlanSummary(context: RunContext, hosts: readonly string[]): string {
+export function renderPlanSummary(context: RunContext, nodeNames: readonly string[]): string {
   return [
     '## deploy-rs plan',
     '',
-    `Flake ${codeSpan(context.flake)} · ${hosts.length} node(s) · nothing was deployed (plan-only)`,
+    `Flake ${codeSpan(context.flake)} · ${nodeNames.length} node(s) · nothing was deployed (plan-only)`,
     '',
-    ...hosts.map(host => `- ${mdText(host)}`),
+    ...nodeNames.map(name => `- ${mdText(name)}`),
     ''
   ].join('\n')
 }

@@ -1,7 +1,7 @@
 import { describe, it, expect } from '@jest/globals'
 import {
   classifyRun,
-  oneLine,
+  errorLine,
   stageOfMessage,
   type ClassifyInput
 } from '../../../src/deploy/classify.js'
@@ -22,7 +22,7 @@ const ACTIVATE = [...PUSH, deploy('INFO', 'Activating profile `system` for node 
 
 function classify(lines: string[], overrides: Partial<Omit<ClassifyInput, 'parser'>> = {}) {
   const parser = new DeployLogParser()
-  for (const line of lines) parser.push(line, 'stderr')
+  for (const line of lines) parser.push(line)
   return classifyRun({
     parser,
     exitCode: 1,
@@ -315,10 +315,10 @@ describe('classifyRun', () => {
   })
 })
 
-describe('oneLine', () => {
+describe('errorLine', () => {
   it('collapses whitespace and cuts', () => {
-    expect(oneLine('  a\n  b\r\n c  ')).toBe('a b c')
-    expect(oneLine('abcdef', 4)).toBe('abc…')
+    expect(errorLine('  a\n  b\r\n c  ')).toBe('a b c')
+    expect(errorLine('abcdef', 4)).toBe('abc…')
   })
 })
 

@@ -17,7 +17,7 @@ const revoke = (level: Level, message: string): string => line('↩️', 'revoke
 
 function parse(lines: string[], options?: ConstructorParameters<typeof DeployLogParser>[0]) {
   const parser = new DeployLogParser(options)
-  for (const l of lines) parser.push(l, 'stderr')
+  for (const l of lines) parser.push(l)
   return parser
 }
 
@@ -62,7 +62,7 @@ describe('DeployLogParser stages', () => {
       activate('INFO', 'Activation succeeded!'),
       activate('INFO', 'Magic rollback is enabled, setting up confirmation hook...')
     ]) {
-      parser.push(l, 'stderr')
+      parser.push(l)
       seen.push(parser.summary().stage)
     }
     expect(seen).toEqual([
@@ -257,7 +257,7 @@ describe('DeployLogParser dry activation', () => {
   it('keeps unit lists bounded whatever is printed', () => {
     const parser = new DeployLogParser()
     for (let i = 0; i < 5000; i++) {
-      parser.push(`would start the following units: u${i}a.service, u${i}b.service`, 'stderr')
+      parser.push(`would start the following units: u${i}a.service, u${i}b.service`)
     }
     expect(parser.summary().changes.start.length).toBeLessThanOrEqual(1000)
   })
@@ -295,7 +295,7 @@ describe('DeployLogParser ssh failures', () => {
 describe('DeployLogParser tail and size', () => {
   it('keeps exactly the last N lines, ANSI stripped, oldest first', () => {
     const parser = new DeployLogParser({ tailLines: 7 })
-    for (let i = 0; i < 1000; i++) parser.push(`${ESC}[1mline ${i}${ESC}[0m`, 'stdout')
+    for (let i = 0; i < 1000; i++) parser.push(`${ESC}[1mline ${i}${ESC}[0m`)
     expect(parser.tail()).toEqual([993, 994, 995, 996, 997, 998, 999].map(i => `line ${i}`))
   })
 
@@ -336,9 +336,9 @@ describe('DeployLogParser tail and size', () => {
   it('keeps its state bounded on a long stream', () => {
     const parser = new DeployLogParser({ tailLines: 10 })
     for (let i = 0; i < 100_000; i++) {
-      parser.push(deploy('ERROR', `failure ${i}`), 'stderr')
-      parser.push(`error: nix error ${i}`, 'stderr')
-      parser.push('ssh: connect to host h port 22: Connection refused', 'stderr')
+      parser.push(deploy('ERROR', `failure ${i}`))
+      parser.push(`error: nix error ${i}`)
+      parser.push('ssh: connect to host h port 22: Connection refused')
     }
     const summary = parser.summary()
     expect(summary.tail).toHaveLength(10)

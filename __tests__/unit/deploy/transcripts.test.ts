@@ -68,7 +68,7 @@ function load(file: string): Transcript {
 /** Feeds the bytes through a splitter in chunks of the given sizes (cycled), as the runner does. */
 function feed(bytes: Buffer, chunkSizes: number[]): DeployLogParser {
   const parser = new DeployLogParser()
-  const splitter = new LineSplitter(line => parser.push(line, 'stderr'))
+  const splitter = new LineSplitter(line => parser.push(line))
   let offset = 0
   for (let i = 0; offset < bytes.length; i++) {
     const size = chunkSizes[i % chunkSizes.length]

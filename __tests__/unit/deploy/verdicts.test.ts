@@ -23,7 +23,7 @@ const COPY = [
 
 function parse(lines: string[]): DeployLogParser {
   const parser = new DeployLogParser()
-  for (const line of lines) parser.push(line, 'stderr')
+  for (const line of lines) parser.push(line)
   return parser
 }
 

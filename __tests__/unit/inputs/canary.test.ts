@@ -1,9 +1,16 @@
 /** The canary input: written as targets are, each one a target, checked against the flake. */
-import { describe, expect, it } from '@jest/globals'
-import { InputError, parseCanary, readSettings, type Settings } from '../../../src/inputs.js'
-import { makePlan } from '../../../src/plan/plan.js'
-import { PlanError } from '../../../src/plan/inventory.js'
+import { describe, expect, it, jest } from '@jest/globals'
+import type { Settings } from '../../../src/inputs.js'
 import type { Nix } from '../../../src/commands/nix.js'
+
+// readSettings masks the key; the real setSecret would print ::add-mask:: lines into the test log.
+jest.unstable_mockModule('@actions/core', () => ({
+  setSecret: jest.fn(),
+  getInput: jest.fn(() => '')
+}))
+const { InputError, parseCanary, readSettings } = await import('../../../src/inputs.js')
+const { makePlan } = await import('../../../src/plan/plan.js')
+const { PlanError } = await import('../../../src/plan/inventory.js')
 
 const KEY =
   '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB\n-----END OPENSSH PRIVATE KEY-----\n'
