@@ -167,7 +167,7 @@ describe('packages per node', () => {
     const comment = api.comments(OWNER, REPO, 9).at(-1)?.body ?? ''
     for (const text of [comment, dry.summary]) {
       expect(text).toContain('| Packages |')
-      expect(text).toMatch(/\| up \| .* \| 2 ↑ · 0 \+ · 0 − · \+3\.0 KiB \|/)
+      expect(text).toMatch(/\| up \| .* \| 2&nbsp;↑ · 0&nbsp;\+ · 0&nbsp;− · \+3\.0&nbsp;KiB \|/)
       expect(text).toContain('On all 4 nodes')
       expect(text).toContain('openssl 3.0.13 → 3.0.14')
       expect(text.match(/openssl 3\.0\.13 → 3\.0\.14/g)).toHaveLength(1)
@@ -196,7 +196,7 @@ describe('packages per node', () => {
     })
     // The activation failed after the push: what it would have changed is still known.
     expect(packagesOf(run).broken).toMatchObject({ upgraded: [OPENSSL] })
-    expect(run.summary).toMatch(/\| broken \| .* \| 1 ↑ · 0 \+ · 0 − · ±0 B \|/)
+    expect(run.summary).toMatch(/\| broken \| .* \| 1&nbsp;↑ · 0&nbsp;\+ · 0&nbsp;− · ±0&nbsp;B \|/)
     expect(run.summary).toMatch(/\| gone \| .* \| — \|\n/)
     const packages = packagesOf(run)
     expect(packages.same).toEqual({

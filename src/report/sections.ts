@@ -240,8 +240,18 @@ export function renderTable(ctx: RunContext, results: readonly NodeResult[]): st
   ].join('\n')
 }
 
-/** The Packages cell: counts and size change; `unknown` when they could not be read. */
+/**
+ * The Packages cell: counts and size change; `unknown` when they could not be
+ * read. No-break spaces keep `2 ↑` and `+1.1 KiB` whole; the cell wraps at `·`.
+ */
 function packagesColumn(r: NodeResult): string {
+  return packagesCellText(r)
+    .split(' · ')
+    .map(part => part.replace(/ /g, '&nbsp;'))
+    .join(' · ')
+}
+
+function packagesCellText(r: NodeResult): string {
   return packagesCell({
     node: r.node,
     packages: r.packages ?? null,
