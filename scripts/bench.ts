@@ -3,7 +3,7 @@
  * fleet, everything in ONE run so that machine noise hits every figure alike.
  *
  *   1. Throughput: N nodes (each 1 s on the host per push and per activation)
- *      the seed workflow's way (ONE deploy-rs call for every node, checks per
+ *      one sequential `deploy --targets` call, as a hand-written workflow does (ONE deploy-rs call for every node, checks per
  *      target, activation one after another) vs the action at several
  *      `parallel` values.
  *   2. The action's own overhead: one node through the action vs the bare
@@ -168,7 +168,7 @@ function timed(argv: string[], env: NodeJS.ProcessEnv): Promise<Timed> {
   })
 }
 
-/** The stand-in call as the seed workflow makes it: ssh options that reach every node of the fleet. */
+/** The stand-in call as a hand-written workflow makes it: ssh options that reach every node of the fleet. */
 function seedSshOpts(fleet: Fleet, node: string): string {
   // fleet.sshOptsFor(node) pins one node's port (-p) and reads no config
   // (-F /dev/null); one call for every node takes the ports from the fleet's
@@ -294,7 +294,7 @@ async function throughput(): Promise<void> {
     }
     rows.push({
       section: 'Throughput',
-      scenario: `seed: ONE \`deploy --targets\` × ${names.length} nodes (checks per target)`,
+      scenario: `hand-written: ONE \`deploy --targets\` × ${names.length} nodes (checks per target)`,
       value: seconds(seed.ms),
       detail: `1.00× · ${seedChecks} flake checks`,
       goal: '—',
@@ -316,8 +316,8 @@ async function throughput(): Promise<void> {
           section: 'Throughput',
           scenario: `action, parallel ${parallel}`,
           value: seconds(run.main.durationMs),
-          detail: `${ratio(speedup)} vs seed · ${checks} flake check${checks === 1 ? '' : 's'}`,
-          goal: isGoal ? '≥ 6× vs seed (ideal 8×)' : '—',
+          detail: `${ratio(speedup)} vs hand-written · ${checks} flake check${checks === 1 ? '' : 's'}`,
+          goal: isGoal ? '≥ 6× vs hand-written (ideal 8×)' : '—',
           verdict: isGoal ? verdict(speedup >= 6) : '—'
         })
       } catch (error) {
@@ -660,13 +660,13 @@ async function main(): Promise<void> {
         .join(' ')}`,
       `- Total bench time ${seconds(total)}; ${distNote}`,
       `- Commit ${gitHead()} (plus whatever the working tree held), machine shared with other work: load averages show how quiet it was.`,
-      "- The hosts are the sandbox fleet (real sshd on 127.0.0.x, the deploy-rs stand-in, real `nix flake check` / `nix eval` of the fixture flake). The seed call reaches every node with `--ssh-opts=-F FLEET_SSH_CONFIG` plus the strict options, key and known_hosts of `fleet.sshOptsFor` (one call cannot take one node's `-p`: deploy-rs `--ssh-opts` replaces every node's own `sshOpts`, so the ports come from the fleet's ssh config).",
+      "- The hosts are the sandbox fleet (real sshd on 127.0.0.x, the deploy-rs stand-in, real `nix flake check` / `nix eval` of the fixture flake). The one `deploy --targets` call reaches every node with `--ssh-opts=-F FLEET_SSH_CONFIG` plus the strict options, key and known_hosts of `fleet.sshOptsFor` (one call cannot take one node's `-p`: deploy-rs `--ssh-opts` replaces every node's own `sshOpts`, so the ports come from the fleet's ssh config).",
       '',
       renderMarkdown(sorted),
       '',
       '## What each line measures',
       '',
-      `- **Throughput**: ${config.nodes} nodes, each spending ${HOST_COST_MS / 1000} s on the host per push and per activation (≈ ${(2 * HOST_COST_MS) / 1000} s per node). The seed workflow (Step 5 of the seed document) makes ONE deploy-rs call for every node: \`deploy --targets FLAKE#n1 … --ssh-opts=…\`, without \`--skip-checks\`, so deploy-rs runs \`nix flake check\` once per target and activates the nodes one after another. The action (dist/index.js, run as the runner runs it) makes one deploy-rs call per node, \`parallel\` at once, after one \`nix flake check\`. Times are the main step's wall time, spawn to exit. The ratio is seed time ÷ action time.`,
+      `- **Throughput**: ${config.nodes} nodes, each spending ${HOST_COST_MS / 1000} s on the host per push and per activation (≈ ${(2 * HOST_COST_MS) / 1000} s per node). A hand-written workflow makes ONE deploy-rs call for every node: \`deploy --targets FLAKE#n1 … --ssh-opts=…\`, without \`--skip-checks\`, so deploy-rs runs \`nix flake check\` once per target and activates the nodes one after another. The action (dist/index.js, run as the runner runs it) makes one deploy-rs call per node, \`parallel\` at once, after one \`nix flake check\`. Times are the main step's wall time, spawn to exit. The ratio is that call's time ÷ action time.`,
       '- **Overhead**: the same node (no host cost) through the action with `skip-checks: true` vs the bare stand-in call `deploy --skip-checks --ssh-opts=… FLAKE#solo`, alternated; the overhead is the median of the paired differences (input parsing, `nix eval` of the inventory, ssh-keyscan, workspace, report).',
       `- **Unreachable**: black-hole hosts accept TCP and never answer, so every ssh-keyscan try waits the full keyscan-timeout (${KEYSCAN_TIMEOUT_S} s). The action scans all hosts at once, each with ${KEYSCAN_TRIES} tries (the back-off between tries is skipped after a try that used its whole timeout), so the black holes should cost about one host's scans (${KEYSCAN_TRIES * KEYSCAN_TIMEOUT_S} s), not one per black hole.`,
       `- **Memory**: VmHWM of the main step's node process (/proc/PID/status, sampled every 10 ms), while the node's host prints ${config.floodBytes / MiB} MiB of log lines during activation. Throughput = bytes ÷ the node's duration in the results output.`,

@@ -1,6 +1,9 @@
+import { ExpectedError } from './errors.js'
 import * as core from '@actions/core'
 import { MIN_SECRET_CHARS, rememberSecret } from './secret-registry.js'
 import { normalisedPrivateKeys } from './ssh/keys.js'
+import { parseDeployArgs } from './deploy/deploy-args.js'
+import { describeValue as describe } from './text.js'
 import { splitWords } from './words.js'
 
 /** `true`, `false`, or decided by the event (`auto`). */
@@ -10,6 +13,8 @@ export type Tristate = boolean | 'auto'
 export interface Settings {
   /** `all`, or the names the user wrote (resolved against the flake by the plan). */
   readonly targets: 'all' | readonly string[]
+  /** Nodes deployed first (as written, each also in targets); the rest only when they all succeed. */
+  readonly canary: readonly string[]
   readonly dryRun: Tristate
   readonly flake: string
   /** The secret as given; parsed into key files by the ssh workspace. Empty when not given. */
@@ -37,73 +42,19 @@ export interface Settings {
 }
 
 /** Bad input: every problem found, each naming its input. */
-export class InputError extends Error {
+export class InputError extends ExpectedError {
   constructor(readonly problems: string[]) {
     super(
       problems.length === 1
         ? problems[0]
         : `${problems.length} inputs are invalid:\n- ${problems.join('\n- ')}`
     )
-    this.name = 'InputError'
   }
 }
 
 type GetInput = (name: string) => string
 
 const MAX_PARALLEL = 256
-
-/** deploy-rs flags the action sets itself, and the input to use instead. */
-const MANAGED_FLAGS: Record<string, string> = {
-  '--targets': 'targets',
-  '--dry-activate': 'dry-run',
-  '--skip-checks': 'skip-checks',
-  '-s': 'skip-checks',
-  '--ssh-user': 'ssh-user',
-  '--ssh-opts': "ssh-config (or the node's sshOpts in the flake)",
-  '--hostname':
-    "the node's hostname in the flake (one --hostname would send every node to one host)",
-  '--interactive': 'nothing: a job has no terminal to answer prompts',
-  '-i': 'nothing: a job has no terminal to answer prompts'
-}
-
-/** deploy-rs flags that take a value as the next word. */
-const FLAGS_WITH_VALUE = new Set([
-  '--magic-rollback',
-  '--auto-rollback',
-  '--rollback-succeeded',
-  '--confirm-timeout',
-  '--activation-timeout',
-  '--profile-user',
-  '--result-path',
-  '-r',
-  '--log-dir',
-  '--temp-path'
-])
-
-const BOOLEAN_FLAGS = new Set(['--magic-rollback', '--auto-rollback', '--rollback-succeeded'])
-
-/** deploy-rs reads these as u16 seconds. */
-const SECONDS_FLAGS = new Set(['--confirm-timeout', '--activation-timeout'])
-
-const EXAMPLE_VALUES: Readonly<Record<string, string>> = {
-  '--magic-rollback': 'false',
-  '--auto-rollback': 'false',
-  '--rollback-succeeded': 'false',
-  '--confirm-timeout': '60',
-  '--activation-timeout': '600'
-}
-
-function checkFlagValue(flag: string, value: string): void {
-  if (BOOLEAN_FLAGS.has(flag) && value !== 'true' && value !== 'false') {
-    throw new Error(`deploy-args: ${flag} takes true or false; got ${describe(value)}.`)
-  }
-  if (SECONDS_FLAGS.has(flag) && !(/^\d{1,5}$/.test(value) && Number(value) <= 65_535)) {
-    throw new Error(
-      `deploy-args: ${flag} takes whole seconds from 0 to 65535; got ${describe(value)}.`
-    )
-  }
-  if (value === '') throw new Error(`deploy-args: ${flag} needs a value.`)
-}
 
 /** ssh options the action always sets on the command line; ssh-config may not weaken them. */
 const PROTECTED_SSH_OPTIONS = [
@@ -141,8 +92,10 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
 
   const planOnly = attempt(() => parseBoolean('plan-only', getInput('plan-only'), false), false)
   const dryRun = attempt(() => parseTristate('dry-run', getInput('dry-run')), 'auto' as Tristate)
+  const targets = attempt(() => parseTargets(getInput('targets')), 'all' as const)
   const settings: Settings = {
-    targets: attempt(() => parseTargets(getInput('targets')), 'all'),
+    targets,
+    canary: attempt(() => parseCanary(getInput('canary'), targets), []),
     dryRun,
     flake: attempt(() => parseFlake(getInput('flake')), '.'),
     sshPrivateKey,
@@ -217,11 +170,6 @@ function maskValues(values: readonly string[]): void {
   }
 }
 
-function describe(value: string): string {
-  const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value
-  return JSON.stringify(shown)
-}
-
 export function parseBoolean(name: string, raw: string, fallback: boolean): boolean {
   const value = raw.trim().toLowerCase()
   if (value === '') return fallback
@@ -240,18 +188,38 @@ export function parseTristate(name: string, raw: string): Tristate {
 
 /** Node names a user wrote; checked against the flake later by the plan. */
 export function parseTargets(raw: string): 'all' | string[] {
-  const words = splitTargetWords(raw)
+  const words = targetWords('targets', raw)
   if (words.every(word => word === 'all')) return 'all'
   if (words.includes('all')) {
     throw new Error(
       `targets: 'all' cannot be combined with node names; got ${describe(raw.trim())}.`
     )
   }
+  return words
+}
+
+/** Canary nodes: written as targets are, and each one of the targets. */
+export function parseCanary(raw: string, targets: 'all' | readonly string[]): string[] {
+  const words = targetWords('canary', raw)
+  if (words.includes('all')) {
+    throw new Error(`canary: got 'all'; name the nodes deployed first, as in targets.`)
+  }
+  const outside = targets === 'all' ? [] : words.filter(word => !targets.includes(word))
+  if (outside.length > 0) {
+    throw new Error(
+      `canary: ${outside.map(describe).join(', ')} ${outside.length === 1 ? 'is' : 'are'} not in targets; every canary node must also be a target, written the same way.`
+    )
+  }
+  return words
+}
+
+function targetWords(input: string, raw: string): string[] {
+  const words = splitTargetWords(input, raw)
   for (const word of words) {
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(word)) {
       throw new Error(
-        `targets: ${describe(word)} contains a control character; expected node or node.profile.`
+        `${input}: ${describe(word)} contains a control character; expected node or node.profile.`
       )
     }
   }
@@ -259,7 +227,7 @@ export function parseTargets(raw: string): 'all' | string[] {
 }
 
 /** Splits on commas, blanks and newlines, keeping double-quoted parts ("a.b".system) whole. */
-function splitTargetWords(raw: string): string[] {
+function splitTargetWords(input: string, raw: string): string[] {
   const words: string[] = []
   let current = ''
   let quoted = false
@@ -272,7 +240,7 @@ function splitTargetWords(raw: string): string[] {
       current += ch
     }
   }
-  if (quoted) throw new Error(`targets: unterminated " quote in ${describe(raw.trim())}.`)
+  if (quoted) throw new Error(`${input}: unterminated " quote in ${describe(raw.trim())}.`)
   if (current) words.push(current)
   return words
 }
@@ -364,46 +332,6 @@ export function parseDeployRs(raw: string): string[] | null {
     )
   }
   return words
-}
-
-export function parseDeployArgs(raw: string): { deploy: string[]; nix: string[] } {
-  let words: string[]
-  try {
-    words = splitWords(raw)
-  } catch (error) {
-    throw new Error(`deploy-args: ${(error as Error).message} in ${describe(raw.trim())}.`)
-  }
-  const separator = words.indexOf('--')
-  const deploy = separator === -1 ? words : words.slice(0, separator)
-  const nix = separator === -1 ? [] : words.slice(separator + 1)
-  for (let i = 0; i < deploy.length; i++) {
-    const word = deploy[i]
-    const flag = word.includes('=') ? word.slice(0, word.indexOf('=')) : word
-    if (flag in MANAGED_FLAGS) {
-      throw new Error(
-        `deploy-args: ${flag} is set by the action; use ${MANAGED_FLAGS[flag]} instead.`
-      )
-    }
-    if (!word.startsWith('-')) {
-      throw new Error(
-        `deploy-args: ${describe(word)} is not an option; deploy-args takes deploy-rs flags (e.g. --remote-build --magic-rollback false) and nix arguments after --. Node names go in targets.`
-      )
-    }
-    if (FLAGS_WITH_VALUE.has(flag) && !word.includes('=')) {
-      const value = deploy[i + 1]
-      // clap never takes a word starting with '-' as a value: it would be read as a flag.
-      if (value === undefined || value.startsWith('-')) {
-        throw new Error(
-          `deploy-args: ${flag} needs a value${value === undefined ? '' : `; got the option ${describe(value)}`} (e.g. ${flag} ${EXAMPLE_VALUES[flag] ?? 'VALUE'}).`
-        )
-      }
-      checkFlagValue(flag, value)
-      i++
-    } else if (FLAGS_WITH_VALUE.has(flag)) {
-      checkFlagValue(flag, word.slice(word.indexOf('=') + 1))
-    }
-  }
-  return { deploy, nix }
 }
 
 export function parseParallel(raw: string): number {

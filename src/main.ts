@@ -1,23 +1,22 @@
 import * as core from '@actions/core'
-import { createNix, NixError, type Nix } from './commands/nix.js'
+import { createNix, type FlakeCheckResult, type Nix } from './commands/nix.js'
+import { launchProcess, type Launcher } from './commands/process.js'
 import { createKeyscan, type Keyscan } from './commands/ssh-keyscan.js'
 import { createSshKeygen, type SshKeygen } from './commands/ssh-keygen.js'
 import { deployNodes } from './deploy/deploy-nodes.js'
-import { chooseDeployRs, DeployRsError, type DeployRsChoice } from './deploy/deploy-rs.js'
-import { launchProcess, type Launcher } from './deploy/launcher.js'
-import { notStarted } from './deploy/runner.js'
+import { chooseDeployRs } from './deploy/deploy-rs.js'
+import type { NodeStage } from './deploy/node-pipeline.js'
+import { CANCELLED_BEFORE_START, noneStarted } from './deploy/outcome.js'
 import { Cancellation, LOCAL_OUTPUT_EXTRA_MS } from './cancellation.js'
-import { InputError, maskSecret, readSettings, type Settings } from './inputs.js'
-import type { NodeReport, RunContext } from './model.js'
-import { isSuccess } from './model.js'
-import { PlanError } from './plan/inventory.js'
+import { ExpectedError } from './errors.js'
+import { maskSecret, readSettings, type Settings } from './inputs.js'
+import { isSuccess, type NodeReport, type RunContext } from './model.js'
 import { makePlan, type Plan } from './plan/plan.js'
 import { formatBytes } from './report/format.js'
 import { deploymentHooks, publishReport, type ReportInput } from './report/publish.js'
-import { readRunEnvironment, resolveDryRun } from './run-environment.js'
-import { prepareSsh } from './ssh/prepare.js'
-import { KeyFormatError } from './ssh/keys.js'
-import { newWorkspacePath, WorkspaceError } from './ssh/workspace.js'
+import { readRunEnvironment, resolveDryRun, type RunEnvironment } from './run-environment.js'
+import { prepareSsh, type SshSetup } from './ssh/prepare.js'
+import { newWorkspacePath } from './ssh/workspace.js'
 import { saveWorkspacePath } from './state.js'
 import { LiveEcho, untrusted } from './untrusted-text.js'
 
@@ -38,16 +37,13 @@ export function defaultTools(): Tools {
   }
 }
 
-/** What a run produced, handed to the report whatever happened. */
-export type RunOutcome = ReportInput
-
 /** How a run ended, for the entry point. */
 export interface RunEnd {
   /** The job was cancelled: the step must exit now, leaving behind work it gave up on. */
   cancelled: boolean
 }
 
-/** The main step: plan → ssh workspace → deploy → report. Fails the step when any node failed. */
+/** The main step: the run's pipeline, then the report of what it returned. */
 export async function run(
   tools: Tools = defaultTools(),
   cancellation: Cancellation = new Cancellation()
@@ -63,7 +59,7 @@ export async function run(
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
-    const outcome = await deploy(tools, cancellation)
+    const outcome = await runPipeline(tools, cancellation)
     // After a cancel, what waits on GitHub is bounded: the runner kills the step soon.
     await publishReport(outcome, (what, step) =>
       cancellation.bounded(
@@ -73,16 +69,8 @@ export async function run(
         what === 'log groups' ? LOCAL_OUTPUT_EXTRA_MS : 0
       )
     )
-    const failed = outcome.reports.filter(report => !isSuccess(report.result.status))
-    if (outcome.context.runError) {
-      core.setFailed(outcome.context.runError)
-    } else if (outcome.context.cancelled) {
-      core.setFailed('The job was cancelled; running and pending nodes were stopped.')
-    } else if (failed.length > 0) {
-      core.setFailed(
-        `${failed.length} of ${outcome.reports.length} node(s) did not succeed: ${failed.map(r => `${r.result.node} (${r.result.status})`).join(', ')}`
-      )
-    }
+    const failure = stepFailure(outcome)
+    if (failure) core.setFailed(failure)
   } catch (error) {
     // Only a bug gets here: say so in one line, never as a bare stack trace.
     core.setFailed(
@@ -96,73 +84,113 @@ export async function run(
   return { cancelled: cancellation.cancelled }
 }
 
-async function deploy(tools: Tools, cancellation: Cancellation): Promise<RunOutcome> {
+/** Why the step fails, or null when every node succeeded. */
+function stepFailure(outcome: ReportInput): string | null {
+  if (outcome.context.runError) return outcome.context.runError
+  if (outcome.context.cancelled)
+    return 'The job was cancelled; running and pending nodes were stopped.'
+  const failed = outcome.reports.filter(report => !isSuccess(report.result.status))
+  if (failed.length === 0) return null
+  return `${failed.length} of ${outcome.reports.length} node(s) did not succeed: ${failed.map(r => `${r.result.node} (${r.result.status})`).join(', ')}`
+}
+
+/** `nix flake check` failed: no node starts, and the report shows its output. */
+class ChecksFailed extends ExpectedError {
+  constructor(readonly check: FlakeCheckResult) {
+    super(check.reason ?? 'nix flake check failed')
+  }
+}
+
+/** The job was cancelled before any node started. */
+class CancelledBeforeStart extends ExpectedError {
+  constructor() {
+    super(CANCELLED_BEFORE_START)
+  }
+}
+
+/** What the stages have produced so far, for the report when a later stage stops the run. */
+interface Progress {
+  settings: Settings | null
+  plan: Plan | null
+}
+
+/**
+ * settings → plan → deploy-rs command → ssh workspace ∥ flake check → nodes.
+ * Each stage returns a value; an expected failure or a cancel stops the run,
+ * and the one catch below turns it into every node's record.
+ */
+async function runPipeline(tools: Tools, cancellation: Cancellation): Promise<ReportInput> {
   const cancelled = cancellation.signal
   const environment = readRunEnvironment()
-  const context: RunContext = {
-    flake: core.getInput('flake').trim() || '.',
-    dryRun: false,
-    event: environment.eventName,
-    sha: environment.sha,
-    actor: environment.actor,
-    repositoryUrl: environment.repositoryUrl,
-    runUrl: environment.runUrl,
-    checkFailure: null,
-    runError: null,
-    cancelled: false
+  const progress: Progress = { settings: null, plan: null }
+  const stopIfCancelled = (): void => {
+    if (cancelled.aborted) throw new CancelledBeforeStart()
   }
-  const outcome: RunOutcome = {
-    context,
-    settings: null,
-    environment,
-    hosts: [],
-    reports: [],
-    planOnly: false
-  }
-
-  let settings: Settings
-  let plan: Plan
   try {
-    settings = readSettings()
-    outcome.settings = settings
-    outcome.planOnly = settings.planOnly
-    context.flake = settings.flake
-    context.dryRun = resolveDryRun(settings.dryRun, environment.eventName)
+    const settings = readSettings()
+    progress.settings = settings
+    const dryRun = resolveDryRun(settings.dryRun, environment.eventName)
     // Flake text, node names, hostnames and commands are foreign: printed inert (untrusted-text.ts).
     untrusted.info(
-      `Planning ${context.dryRun ? 'a dry run' : 'a deploy'} of flake ${settings.flake} (event ${environment.eventName || 'unknown'})`
+      `Planning ${dryRun ? 'a dry run' : 'a deploy'} of flake ${settings.flake} (event ${environment.eventName || 'unknown'})`
     )
-    plan = await makePlan(settings, context.dryRun, tools.nix, cancelled)
+    const plan = await makePlan(settings, dryRun, tools.nix, cancelled)
+    for (const warning of plan.warnings) core.warning(warning)
+    untrusted.info(`Targets: ${plan.nodes.map(node => node.name).join(', ')}`)
+    if (settings.planOnly) return outcomeOf(environment, settings, plan, [])
+    progress.plan = plan
+
+    // Settled before keys, scans and checks: a command that cannot run fails the run at once.
+    const deployRs = await chooseDeployRs(
+      settings.deployRs,
+      plan.flake,
+      tools.nix,
+      undefined,
+      cancelled
+    )
+    stopIfCancelled()
+    const deployRsLine = `deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`
+    // A warning's text is the data of its own command: the runner acts on nothing inside it.
+    if (deployRs.unpinned) core.warning(deployRsLine)
+    else untrusted.info(deployRsLine)
+
+    const setup = await prepareSshWhileChecking(tools, settings, plan, environment, cancelled)
+    stopIfCancelled()
+
+    const deployments = deploymentStages(settings, environment, plan.dryRun, cancellation)
+    const live = new LiveEcho(untrusted)
+    const reports = await deployNodes({
+      plan,
+      settings,
+      setup,
+      deployRs: deployRs.argv,
+      launch: tools.launch,
+      cancelled,
+      before: deployments.before,
+      after: [],
+      canary: new Set(plan.canary),
+      onSettled: deployments.onSettled,
+      echo: line => live.line(line)
+    })
+    live.flush()
+    for (const report of reports) warnIfLogFileFailed(report)
+    return {
+      ...outcomeOf(environment, settings, plan, reports),
+      context: { ...contextOf(environment, settings, plan), cancelled: cancelled.aborted }
+    }
   } catch (error) {
-    // A nix eval stopped by the cancel failed because of it: the run was cancelled, not broken.
-    if (cancelled.aborted) context.cancelled = true
-    else context.runError = expectedMessage(error)
-    return outcome
+    return stoppedOutcome(error, environment, progress, cancelled.aborted)
   }
-  outcome.hosts = plan.nodes.map(node => node.name)
-  for (const warning of plan.warnings) core.warning(warning)
-  untrusted.info(`Targets: ${outcome.hosts.join(', ')}`)
-  if (settings.planOnly) return outcome
+}
 
-  const skipAll = (status: 'skipped' | 'cancelled', reason: string): NodeReport[] =>
-    plan.nodes.map(node => notStarted(node, plan.dryRun, status, reason))
-
-  // Settled before keys, scans and checks: a command that cannot run fails the run at once.
-  let deployRs: DeployRsChoice
-  try {
-    deployRs = await chooseDeployRs(settings.deployRs, plan.flake, tools.nix, undefined, cancelled)
-  } catch (error) {
-    context.runError = expectedMessage(error)
-    outcome.reports = skipAll('skipped', `not started: ${context.runError}`)
-    return outcome
-  }
-  if (cancelled.aborted) return cancelledBeforeStart(outcome, skipAll)
-  const deployRsLine = `deploy-rs command: ${deployRs.argv.join(' ')} (${deployRs.reason})`
-  // A warning's text is the data of its own command: the runner acts on nothing inside it.
-  if (deployRs.unpinned) core.warning(deployRsLine)
-  else untrusted.info(deployRsLine)
-
-  // The flake check and the ssh set-up (key scans may wait on slow hosts) run side by side.
+/** The ssh workspace, with `nix flake check` beside it (key scans may wait on slow hosts). */
+async function prepareSshWhileChecking(
+  tools: Tools,
+  settings: Settings,
+  plan: Plan,
+  environment: RunEnvironment,
+  cancelled: AbortSignal
+): Promise<SshSetup> {
   if (!settings.skipChecks)
     untrusted.info(`Running nix flake check on ${plan.flake} once for every node`)
   const stopCheck = new AbortController()
@@ -173,7 +201,7 @@ async function deploy(tools: Tools, cancellation: Cancellation): Promise<RunOutc
         settings.deployArgs.nix,
         AbortSignal.any([cancelled, stopCheck.signal])
       )
-  let setup: Awaited<ReturnType<typeof prepareSsh>>
+  let setup: SshSetup
   try {
     const dir = newWorkspacePath(environment.runnerTemp)
     saveWorkspacePath(dir)
@@ -188,33 +216,104 @@ async function deploy(tools: Tools, cancellation: Cancellation): Promise<RunOutc
   } catch (error) {
     stopCheck.abort()
     await checking
-    if (cancelled.aborted) return cancelledBeforeStart(outcome, skipAll)
-    context.runError = expectedMessage(error)
-    outcome.reports = skipAll('skipped', `not started: ${context.runError}`)
-    return outcome
+    throw error
   }
   const check = await checking
-  if (cancelled.aborted) return cancelledBeforeStart(outcome, skipAll)
-  if (check && !check.ok) {
-    context.checkFailure = check.outputTail
-    outcome.reports = skipAll('skipped', `not started: ${check.reason}`)
-    return outcome
-  }
+  if (check && !check.ok && !cancelled.aborted) throw new ChecksFailed(check)
+  return setup
+}
 
-  const live = new LiveEcho(untrusted)
-  outcome.reports = await deployNodes({
-    plan,
+/** GitHub deployments as per-node stages: one recorded when a node starts, finished when it ends. */
+function deploymentStages(
+  settings: Settings,
+  environment: RunEnvironment,
+  dryRun: boolean,
+  cancellation: Cancellation
+): { before: NodeStage[]; onSettled?: (report: NodeReport) => Promise<void> } {
+  const hooks = deploymentHooks(settings, environment, dryRun)
+  if (!hooks) return { before: [] }
+  // Once the job is cancelled, they wait on GitHub no longer than the report may.
+  return {
+    before: [
+      {
+        name: 'deployment record',
+        run: async node => {
+          await cancellation.bounded('deployments', () => hooks.onStart(node), core.warning)
+          return {}
+        }
+      }
+    ],
+    onSettled: report =>
+      cancellation.bounded('deployments', () => hooks.onFinish(report), core.warning)
+  }
+}
+
+/** The report's view of the run: what it was asked, and where it ended. */
+function contextOf(
+  environment: RunEnvironment,
+  settings: Settings | null,
+  plan: Plan | null
+): RunContext {
+  return {
+    flake: settings?.flake ?? (core.getInput('flake').trim() || '.'),
+    dryRun:
+      plan?.dryRun ?? (settings ? resolveDryRun(settings.dryRun, environment.eventName) : false),
+    event: environment.eventName,
+    sha: environment.sha,
+    actor: environment.actor,
+    repositoryUrl: environment.repositoryUrl,
+    runUrl: environment.runUrl,
+    checkFailure: null,
+    runError: null,
+    cancelled: false
+  }
+}
+
+function outcomeOf(
+  environment: RunEnvironment,
+  settings: Settings | null,
+  plan: Plan | null,
+  reports: NodeReport[]
+): ReportInput {
+  return {
+    context: contextOf(environment, settings, plan),
     settings,
-    setup,
-    deployRs: deployRs.argv,
-    launch: tools.launch,
-    cancelled,
-    hooks: boundedHooks(deploymentHooks(settings, environment, plan.dryRun), cancellation),
-    echo: line => live.line(line)
-  })
-  live.flush()
-  context.cancelled = cancelled.aborted
-  for (const report of outcome.reports) warnIfLogFileFailed(report)
+    environment,
+    hosts: plan?.nodes.map(node => node.name) ?? [],
+    reports,
+    planOnly: settings?.planOnly ?? false
+  }
+}
+
+/** Every node's record when a run-level stage stopped the run before any node started. */
+function stoppedOutcome(
+  error: unknown,
+  environment: RunEnvironment,
+  { settings, plan }: Progress,
+  cancelled: boolean
+): ReportInput {
+  const outcome = outcomeOf(environment, settings, plan, [])
+  const nodes = plan?.nodes ?? []
+  const dryRun = outcome.context.dryRun
+  // A command stopped by the cancel failed because of it: the run was cancelled, not broken.
+  if (cancelled) {
+    outcome.context.cancelled = true
+    outcome.reports = noneStarted(nodes, dryRun, 'cancelled', CANCELLED_BEFORE_START)
+  } else if (error instanceof ChecksFailed) {
+    outcome.context.checkFailure = error.check.outputTail
+    outcome.reports = noneStarted(nodes, dryRun, 'skipped', `not started: ${error.message}`)
+  } else {
+    outcome.context.runError =
+      error instanceof ExpectedError
+        ? error.message
+        : `unexpected error: ${error instanceof Error ? error.message : String(error)}`
+    outcome.reports = noneStarted(
+      nodes,
+      dryRun,
+      'skipped',
+      `not started: ${outcome.context.runError}`
+    )
+  }
   return outcome
 }
 
@@ -225,41 +324,4 @@ function warnIfLogFileFailed(report: NodeReport): void {
   core.warning(
     `The log file of node ${report.result.node} could not be written (${issue.error}): its deploy went on and its result is unaffected, but its log group at the end of this step holds only the first ${formatBytes(issue.keptBytes)}.`
   )
-}
-
-/** Deployment hooks that, once the job is cancelled, wait on GitHub no longer than the report may. */
-function boundedHooks(
-  hooks: ReturnType<typeof deploymentHooks>,
-  cancellation: Cancellation
-): ReturnType<typeof deploymentHooks> {
-  if (!hooks) return null
-  return {
-    onStart: node => cancellation.bounded('deployments', () => hooks.onStart(node), core.warning),
-    onFinish: report =>
-      cancellation.bounded('deployments', () => hooks.onFinish(report), core.warning)
-  }
-}
-
-function cancelledBeforeStart(
-  outcome: RunOutcome,
-  skipAll: (status: 'cancelled', reason: string) => NodeReport[]
-): RunOutcome {
-  outcome.context.cancelled = true
-  outcome.reports = skipAll('cancelled', 'the job was cancelled before this node started')
-  return outcome
-}
-
-/** The message of an error we expect (bad input, nix, keys); anything else is labelled a bug. */
-function expectedMessage(error: unknown): string {
-  if (
-    error instanceof InputError ||
-    error instanceof PlanError ||
-    error instanceof NixError ||
-    error instanceof KeyFormatError ||
-    error instanceof WorkspaceError ||
-    error instanceof DeployRsError
-  ) {
-    return error.message
-  }
-  return `unexpected error: ${error instanceof Error ? error.message : String(error)}`
 }

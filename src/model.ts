@@ -3,7 +3,7 @@
  * types; none imports a later stage.
  */
 
-/** Final state of one targeted node (action-spec.md, "status"). */
+/** Final state of one targeted node (README "Statuses"). */
 export type NodeStatus =
   | 'deployed'
   | 'dry-run'
@@ -20,7 +20,7 @@ export function isSuccess(status: NodeStatus): boolean {
   return SUCCESS_STATUSES.includes(status)
 }
 
-/** Where a node's deploy stopped (action-spec.md, "stage"). */
+/** Where a node's deploy stopped (README "Statuses"). */
 export type Stage = 'keyscan' | 'check' | 'eval' | 'build' | 'push' | 'activate' | 'confirm'
 
 /** Units that `switch-to-configuration dry-activate` said it would touch. */

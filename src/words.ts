@@ -3,6 +3,8 @@
  * file: blanks separate words, single and double quotes group them, a
  * backslash escapes the next character outside single quotes. Nothing is
  * expanded: there is no shell anywhere in this action.
+ * Ours, not a library: shell-quote and the like also parse operators, globs
+ * and variables, which here must stay plain text.
  */
 export function splitWords(text: string): string[] {
   const words: string[] = []

@@ -1,7 +1,8 @@
+import { ExpectedError } from '../errors.js'
 import { describeFailure, lastLines, runCommand, type RunCommand } from './process.js'
 
 /** Flags that make old Nix (e.g. Debian's 2.8) accept flakes; harmless on newer Nix. */
-const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes']
+export const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes']
 
 /**
  * Lists every node without building anything: `path` is never forced.
@@ -16,13 +17,12 @@ const INVENTORY_EXPRESSION = `d: builtins.mapAttrs (name: n: {
 }) (d.nodes or { })`
 
 /** A nix command that failed: a one-line reason plus the tail of its output. */
-export class NixError extends Error {
+export class NixError extends ExpectedError {
   constructor(
     message: string,
     readonly outputTail: string[]
   ) {
     super(message)
-    this.name = 'NixError'
   }
 }
 

@@ -1,4 +1,4 @@
-import type { NodeStatus, Stage, UnitChanges } from '../model.js'
+import type { NodeResult, NodeStatus, Stage } from '../model.js'
 import { DeployLogParser, type DeployLogSummary, type LoggedMessage } from './log-parser.js'
 
 /** How one deploy-rs process for one node ended. */
@@ -26,14 +26,12 @@ export interface ClassifyInput {
   startError?: string | null
 }
 
-export interface Classification {
-  status: NodeStatus
-  stage: Stage | null
-  /** One line, ANSI-free, at most MAX_ERROR_LENGTH characters; null for deployed / dry-run. */
-  error: string | null
-  /** Dry runs only (see classifyRun); null otherwise. */
-  changes: UnitChanges | null
-}
+/**
+ * deploy-rs's verdict: the part of the node's result that its output decides.
+ * `error` is one line, ANSI-free, at most MAX_ERROR_LENGTH characters; null for
+ * deployed / dry-run. `changes` for dry runs only (see classifyRun).
+ */
+export type Classification = Pick<NodeResult, 'status' | 'stage' | 'error' | 'changes'>
 
 export const MAX_ERROR_LENGTH = 300
 
@@ -45,7 +43,7 @@ export function oneLine(text: string, max = MAX_ERROR_LENGTH): string {
 
 /**
  * Decides a node's status from deploy-rs's exit and what it printed
- * (action-spec.md "status", deploy-rs-facts.md). deploy-rs's own final
+ * (README "Statuses"; deploy-rs's own output, serokell/deploy-rs src/). deploy-rs's own final
  * "rolled back to previous generation" line is printed after ANY activation
  * failure, so only what the host printed decides a rollback. In order:
  *
@@ -74,23 +72,23 @@ export function classifyRun(input: ClassifyInput): Classification {
   const { node } = input
   const log = input.parser instanceof DeployLogParser ? input.parser.summary() : input.parser
   const partialChanges = input.dryRun && log.sawChanges ? log.changes : null
-  const failed = (status: NodeStatus, stage: Stage | null, error: string): Classification => ({
+  const ended = (status: NodeStatus, stage: Stage | null, error: string): Classification => ({
     status,
     stage,
     error: oneLine(error),
     changes: partialChanges
   })
 
-  if (input.startError) return failed('failed', null, input.startError)
+  if (input.startError) return ended('failed', null, input.startError)
   if (input.cancelled) {
     const where = log.stage ? ` during ${log.stage}` : ''
-    return failed('cancelled', log.stage, `the job was cancelled; deploy-rs was stopped${where}`)
+    return ended('cancelled', log.stage, `the job was cancelled; deploy-rs was stopped${where}`)
   }
   if (input.timedOut) {
     const limit =
       input.timeoutMs === undefined ? 'the host timeout' : formatDuration(input.timeoutMs)
     const where = log.stage ? ` (stopped during ${log.stage})` : ''
-    return failed('timed-out', log.stage, `deploy-rs did not finish within ${limit}${where}`)
+    return ended('timed-out', log.stage, `deploy-rs did not finish within ${limit}${where}`)
   }
 
   const stage = failureStage(log)
@@ -101,37 +99,37 @@ export function classifyRun(input: ClassifyInput): Classification {
   const runFailed = input.signal === null && (input.exitCode !== 0 || errorAtTheEnd)
 
   if (log.rollbackFailure) {
-    return failed(
+    return ended(
       'failed',
       afterActivation,
       `rolling back node ${node} failed, its state is unknown: ${log.rollbackFailure.message}`
     )
   }
   const rollback = hostRollback(log, stage, node, runFailed)
-  if (rollback) return failed('rolled-back', rollback.stage, rollback.error)
+  if (rollback) return ended('rolled-back', rollback.stage, rollback.error)
 
   if (input.signal !== null) {
-    return failed('failed', stage, `deploy-rs was killed by ${input.signal}`)
+    return ended('failed', stage, `deploy-rs was killed by ${input.signal}`)
   }
   if (input.exitCode === null) {
-    return failed('failed', stage, 'deploy-rs ended without an exit code')
+    return ended('failed', stage, 'deploy-rs ended without an exit code')
   }
   if (input.exitCode === 2 && log.deployErrors.length === 0 && log.rollbackClaim === null) {
     const reason = log.firstPlainError ?? lastNonEmpty(log.tail) ?? 'no message'
-    return failed('failed', null, `deploy-rs rejected its arguments: ${reason}`)
+    return ended('failed', null, `deploy-rs rejected its arguments: ${reason}`)
   }
 
   if (input.exitCode === 0 && !errorAtTheEnd) {
     if (!input.dryRun) return { status: 'deployed', stage: null, error: null, changes: null }
     const refused = dryRunRefusal(log, input.profiles)
-    if (refused) return failed('failed', 'activate', `dry activation failed: ${refused}`)
+    if (refused) return ended('failed', 'activate', `dry activation failed: ${refused}`)
     const known = log.sawWouldActivate || log.sawChanges
     return { status: 'dry-run', stage: null, error: null, changes: known ? log.changes : null }
   }
   const exitedZero = input.exitCode === 0 ? ' (deploy-rs still exited 0)' : ''
 
   const unreachable = sshUnreachable(log, stage, node)
-  if (unreachable) return failed('unreachable', unreachable.stage, unreachable.error + exitedZero)
+  if (unreachable) return ended('unreachable', unreachable.stage, unreachable.error + exitedZero)
 
   const error =
     log.deployErrors.length > 0 || log.remoteError
@@ -143,7 +141,7 @@ export function classifyRun(input: ClassifyInput): Classification {
             log.commandError?.message ??
               (log.panic ? `deploy-rs panicked: ${log.panic}` : undefined)
           )
-  return failed('failed', stage, error + exitedZero)
+  return ended('failed', stage, error + exitedZero)
 }
 
 /**

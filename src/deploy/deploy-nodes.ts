@@ -1,63 +1,59 @@
 import { childEnvironment } from '../commands/child-env.js'
 import { WORKSPACE_MARKER } from '../commands/leftover-processes.js'
+import type { Launcher } from '../commands/process.js'
 import type { Settings } from '../inputs.js'
 import type { NodeReport } from '../model.js'
 import type { Plan } from '../plan/plan.js'
-import type { PlannedNode } from '../plan/targets.js'
 import type { SshSetup } from '../ssh/prepare.js'
 import { sshOptionsFor } from '../ssh/workspace.js'
 import { deployArgv } from './command.js'
-import type { Launcher } from './launcher.js'
-import { notStarted, runDeploys } from './runner.js'
+import type { NodeStage } from './node-pipeline.js'
+import { notStarted } from './outcome.js'
+import { runDeploys } from './runner.js'
 
 export interface DeployNodesInput {
   plan: Plan
-  settings: Settings
+  settings: Pick<Settings, 'deployArgs' | 'sshUser' | 'parallel' | 'failFast' | 'hostTimeoutMs'>
   setup: SshSetup
   /** The deploy-rs command as words. */
   deployRs: readonly string[]
   launch: Launcher
   cancelled: AbortSignal
-  /** Deployment records per node, or null. */
-  hooks: {
-    onStart: (node: PlannedNode) => Promise<void>
-    onFinish: (report: NodeReport) => Promise<void>
-  } | null
+  /** Per-node stages before deploy-rs and after it succeeded. */
+  before: readonly NodeStage[]
+  after: readonly NodeStage[]
+  canary?: ReadonlySet<string>
+  /** Called once per node when its record is final. */
+  onSettled?: (report: NodeReport) => Promise<void>
   echo: (line: string) => void
 }
 
-const FAIL_FAST_SKIP = 'not started: fail-fast stopped the run after an earlier node failed'
-
 /**
- * Deploys every planned node whose host key is known and returns one report
+ * Deploys every planned node whose host key is known and returns one record
  * per planned node, in plan order: hosts without a key are `unreachable` at
  * keyscan (and with fail-fast, stop the rest before anything starts).
  */
-export async function deployNodes(input: DeployNodesInput): Promise<NodeReport[]> {
+export function deployNodes(input: DeployNodesInput): Promise<NodeReport[]> {
   const { plan, settings, setup } = input
-  const failedEarly = new Map<string, NodeReport>()
+  const unreachable = new Map<string, NodeReport>()
   for (const node of plan.nodes) {
     const reason = setup.unreachable.get(node.name)
     if (reason) {
-      failedEarly.set(node.name, notStarted(node, plan.dryRun, 'unreachable', reason, 'keyscan'))
+      unreachable.set(node.name, notStarted(node, plan.dryRun, 'unreachable', reason, 'keyscan'))
     }
   }
-  const jobs = plan.nodes
-    .filter(node => !failedEarly.has(node.name))
-    .map(node => ({
-      node,
-      argv: deployArgv(node, {
-        deployRs: input.deployRs,
-        deployArgs: settings.deployArgs,
-        flake: plan.flake,
-        dryRun: plan.dryRun,
-        sshUser: settings.sshUser,
-        sshOpts: sshOptionsFor(setup.workspace, node.sshOpts)
-      })
-    }))
-  const failFastTriggered = settings.failFast && failedEarly.size > 0
-  const ran = await runDeploys(failFastTriggered ? [] : jobs, {
-    ...input.hooks,
+  const jobs = plan.nodes.map(node => ({
+    node,
+    argv: deployArgv(node, {
+      deployRs: input.deployRs,
+      deployArgs: settings.deployArgs,
+      flake: plan.flake,
+      dryRun: plan.dryRun,
+      sshUser: settings.sshUser,
+      sshOpts: sshOptionsFor(setup.workspace, node.sshOpts)
+    })
+  }))
+  return runDeploys(jobs, {
     parallel: settings.parallel,
     failFast: settings.failFast,
     hostTimeoutMs: settings.hostTimeoutMs,
@@ -67,13 +63,11 @@ export async function deployNodes(input: DeployNodesInput): Promise<NodeReport[]
     env: childEnvironment({ [WORKSPACE_MARKER]: setup.workspace.dir }),
     launch: input.launch,
     abortSignal: input.cancelled,
-    echo: input.echo
+    echo: input.echo,
+    before: input.before,
+    after: input.after,
+    canary: input.canary,
+    settledBefore: unreachable,
+    onSettled: input.onSettled
   })
-  const byNode = new Map(ran.map(report => [report.result.node, report]))
-  return plan.nodes.map(
-    node =>
-      failedEarly.get(node.name) ??
-      byNode.get(node.name) ??
-      notStarted(node, plan.dryRun, 'skipped', FAIL_FAST_SKIP)
-  )
 }

@@ -1,16 +1,9 @@
-import { accessSync, constants } from 'node:fs'
-import { delimiter, join } from 'node:path'
-import type { Nix } from '../commands/nix.js'
-
-const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes']
+import { which } from '@actions/io'
+import { NIX_FEATURES, type Nix } from '../commands/nix.js'
+import { ExpectedError } from '../errors.js'
 
 /** The deploy-rs command cannot be run at all: no node is started with it. */
-export class DeployRsError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'DeployRsError'
-  }
-}
+export class DeployRsError extends ExpectedError {}
 
 export interface DeployRsChoice {
   argv: string[]
@@ -29,14 +22,13 @@ export async function chooseDeployRs(
   configured: readonly string[] | null,
   flake: string,
   nix: Nix,
-  findOnPath: (program: string) => string | null = findExecutable,
+  findExecutable: (program: string) => Promise<string | null> = findOnPath,
   abortSignal?: AbortSignal
 ): Promise<DeployRsChoice> {
   if (configured) {
     // Checked once here, so a typo gives one clear error instead of a failure per node.
     const program = configured[0]
-    const found = program.includes('/') ? isExecutable(program) : findOnPath(program) !== null
-    if (!found) {
+    if ((await findExecutable(program)) === null) {
       const where = program.includes('/')
         ? 'does not exist or is not executable'
         : 'was not found on PATH'
@@ -46,7 +38,7 @@ export async function chooseDeployRs(
     }
     return { argv: [...configured], reason: 'from the deploy-rs input', unpinned: false }
   }
-  const onPath = findOnPath('deploy')
+  const onPath = await findExecutable('deploy')
   if (onPath) return { argv: ['deploy'], reason: `deploy on PATH (${onPath})`, unpinned: false }
   if (await nix.hasDeployRsInput(flake, abortSignal)) {
     return {
@@ -63,20 +55,7 @@ export async function chooseDeployRs(
   }
 }
 
-export function findExecutable(program: string, path = process.env.PATH ?? ''): string | null {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue
-    const candidate = join(dir, program)
-    if (isExecutable(candidate)) return candidate
-  }
-  return null
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK)
-    return true
-  } catch {
-    return false
-  }
+/** A program's path (on PATH, or as given when it holds a '/'), or null when it is not an executable file. */
+async function findOnPath(program: string): Promise<string | null> {
+  return (await which(program, false)) || null
 }

@@ -1,17 +1,9 @@
-import { StringDecoder } from 'node:string_decoder'
-
-/** 64 KiB: longer lines are truncated (or split) so memory stays bounded. */
+/** 64 KiB: longer lines are truncated so memory stays bounded. */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024
 
 export interface LineSplitterOptions {
-  /** Longest line kept, in bytes (default 64 KiB, at least 16). */
+  /** Longest line kept, in bytes (default 64 KiB, at least 16); the rest is replaced by a marker. */
   maxLineBytes?: number
-  /**
-   * What happens to a longer line: `truncate` (default) emits its first
-   * maxLineBytes followed by a marker saying how many bytes were dropped;
-   * `split` emits it in pieces of at most maxLineBytes.
-   */
-  overflow?: 'truncate' | 'split'
 }
 
 /** The text appended to a truncated line. */
@@ -33,40 +25,23 @@ const NEWLINE = 0x0a
  */
 export class LineSplitter {
   private readonly maxLineBytes: number
-  private readonly overflow: 'truncate' | 'split'
   /** Bytes of the current line held so far (at most maxLineBytes). */
   private parts: Buffer[] = []
   private partsLength = 0
   /** Bytes of the current line dropped by truncation. */
   private dropped = 0
-  /** Split mode: pieces of the current line already emitted. */
-  private piecesEmitted = 0
-  /** Split mode: carries a character cut between two pieces. */
-  private decoder = new StringDecoder('utf8')
   private total = 0
-  private lineCount = 0
 
   constructor(
     private readonly onLine: (line: string) => void,
     options: LineSplitterOptions = {}
   ) {
     this.maxLineBytes = Math.max(16, Math.floor(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES))
-    this.overflow = options.overflow ?? 'truncate'
   }
 
   /** Bytes fed so far. */
   get bytesSeen(): number {
     return this.total
-  }
-
-  /** Bytes of the current unfinished line held in memory (never more than maxLineBytes). */
-  get bufferedBytes(): number {
-    return this.partsLength
-  }
-
-  /** Lines (or split-mode pieces) emitted so far. */
-  get linesEmitted(): number {
-    return this.lineCount
   }
 
   push(chunk: Uint8Array | string): void {
@@ -93,55 +68,22 @@ export class LineSplitter {
   }
 
   private append(buffer: Buffer, start: number, end: number): void {
-    if (this.overflow === 'truncate') {
-      const room = this.maxLineBytes - this.partsLength
-      const take = Math.min(room, end - start)
-      // Copy: a view would keep the whole (possibly huge) chunk alive.
-      if (take > 0) this.keep(Buffer.from(buffer.subarray(start, start + take)))
-      this.dropped += end - start - take
-      return
-    }
-    let position = start
-    while (position < end) {
-      if (this.partsLength === this.maxLineBytes) this.emitPiece()
-      const take = Math.min(this.maxLineBytes - this.partsLength, end - position)
-      this.keep(Buffer.from(buffer.subarray(position, position + take)))
-      position += take
-    }
-  }
-
-  private keep(part: Buffer): void {
-    this.parts.push(part)
-    this.partsLength += part.length
-  }
-
-  private takeParts(): Buffer {
-    const joined = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts)
-    this.parts = []
-    this.partsLength = 0
-    return joined
-  }
-
-  private emitPiece(): void {
-    const text = this.decoder.write(this.takeParts())
-    this.piecesEmitted++
-    this.emit(text)
+    const take = Math.min(this.maxLineBytes - this.partsLength, end - start)
+    // Copy: a view would keep the whole (possibly huge) chunk alive.
+    if (take > 0) this.parts.push(Buffer.from(buffer.subarray(start, start + take)))
+    this.partsLength += Math.max(0, take)
+    this.dropped += end - start - Math.max(0, take)
   }
 
   private endLine(): void {
-    const bytes = this.takeParts()
-    let text: string
-    if (this.overflow === 'split') {
-      text = stripCarriageReturns(this.decoder.write(bytes) + this.decoder.end())
-      // A line that ended right after a full piece (or with only `\r` left) is already out.
-      if (!(this.piecesEmitted > 0 && text === '')) this.emit(text)
-    } else if (this.dropped > 0) {
+    const bytes = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts)
+    if (this.dropped > 0) {
       // Cut at a byte count: drop a character left incomplete by the cut.
       const incomplete = incompleteTail(bytes)
       const kept = bytes.subarray(0, bytes.length - incomplete)
-      this.emit(kept.toString('utf8') + truncationMarker(this.dropped + incomplete))
+      this.onLine(kept.toString('utf8') + truncationMarker(this.dropped + incomplete))
     } else {
-      this.emit(stripCarriageReturns(bytes.toString('utf8')))
+      this.onLine(stripCarriageReturns(bytes.toString('utf8')))
     }
     this.reset()
   }
@@ -150,13 +92,6 @@ export class LineSplitter {
     this.parts = []
     this.partsLength = 0
     this.dropped = 0
-    this.piecesEmitted = 0
-    this.decoder = new StringDecoder('utf8')
-  }
-
-  private emit(line: string): void {
-    this.lineCount++
-    this.onLine(line)
   }
 }
 

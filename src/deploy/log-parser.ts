@@ -1,5 +1,20 @@
 import type { Stage, UnitChanges } from '../model.js'
 import { stripAnsi } from '../text.js'
+import {
+  DEPLOY_STAGE_LINES,
+  REMOTE_CONFIRM_LINES,
+  SUCCESS_LINES,
+  ROLLBACK_CLAIM,
+  REMOTE_DEACTIVATE_LINES,
+  ROLLBACK_FAILURE_LINES,
+  WOULD_UNITS,
+  WOULD_RESTART_SYSTEMD,
+  WOULD_ACTIVATE,
+  WOULD_STOP_SWAP,
+  NIX_COPY_LINE,
+  DRY_FAILURE_LINES,
+  SSH_FAILURES
+} from './log-patterns.js'
 
 /**
  * Reads what one deploy-rs process prints, line by line, and keeps only what
@@ -7,7 +22,7 @@ import { stripAnsi } from '../text.js'
  * success markers, the dry-activation unit changes, ssh connection failures,
  * and the last lines for the report. Memory stays bounded whatever is fed.
  *
- * Formats (deploy-rs-facts.md, confirmed in serokell/deploy-rs src/lib.rs):
+ * Formats (serokell/deploy-rs src/lib.rs):
  * `🚀 <level-emoji> [deploy] [LEVEL] message`, remote lines from activate-rs
  * with ⭐ [activate], 👀 [wait], ↩️ [revoke]; the level word is wrapped in
  * 256-colour codes. Anything else (nix, ssh, switch-to-configuration) is a
@@ -59,8 +74,6 @@ export interface DryActivation {
 export interface DeployLogSummary {
   /** Latest stage line seen (activate and confirm alternate with several profiles). */
   stage: Stage | null
-  /** Furthest stage reached, in check < eval < build < push < activate < confirm order. */
-  furthestStage: Stage | null
   /** The last `[deploy] [ERROR]` messages, oldest first (at most 5). */
   deployErrors: LoggedMessage[]
   /**
@@ -79,20 +92,12 @@ export interface DeployLogSummary {
   rollbackClaim: string | null
   /** A rollback that itself failed (node state unknown), if any. */
   rollbackFailure: LoggedMessage | null
-  /** Success lines seen: `Deployment confirmed.`, `Success activating, done!`, ... */
-  successCount: number
-  lastSuccess: string | null
   /** A `[deploy] [ERROR]` line came after the last success line (or with none): old versions then exit 0. */
   errorAfterLastSuccess: boolean
-  /** `Completed dry-activate!` was printed. */
-  dryActivateCompleted: boolean
   /** A dry-activation failure that deploy-rs ignores (it still exits 0). */
   dryFailure: string | null
   /** The `would ...` lines, merged; empty lists when none were printed. */
   changes: UnitChanges
-  /** Units that `would NOT stop` / `would NOT restart` (not part of UnitChanges). */
-  notStopped: string[]
-  notRestarted: string[]
   /** At least one `would ...` line was parsed. */
   sawChanges: boolean
   /** `would activate the configuration...` was printed by some dry activation. */
@@ -119,11 +124,6 @@ export interface DeployLogSummary {
   commandError: LoggedMessage | null
   /** The very first plain `error: ...` line of the run (clap usage errors). */
   firstPlainError: string | null
-  /** At least one deploy-rs formatted line was seen. */
-  sawDeployLines: boolean
-  /** Lines and bytes fed (bytes: UTF-8 of each line plus its newline). */
-  lineCount: number
-  byteCount: number
   /** Last lines, ANSI codes stripped, oldest first. */
   tail: string[]
 }
@@ -146,8 +146,6 @@ const MAX_DEPLOY_ERRORS = 5
 const MAX_DRY_ACTIVATIONS = 10
 const DRY_ACTIVATION_LINES = 5
 
-export { stripAnsi }
-
 /**
  * `🚀 ℹ️ [deploy] [INFO] msg`: up to two leading emoji groups (the level
  * emoji may carry U+FE0F, spacing varies: `🚀ℹ️ [deploy]`, `🚀 ℹ️  [deploy]`).
@@ -165,101 +163,6 @@ export function parseDeployLine(line: string): DeployLogLine | null {
     message: match[3].trimEnd()
   }
 }
-
-const STAGE_ORDER: readonly Stage[] = [
-  'keyscan',
-  'check',
-  'eval',
-  'build',
-  'push',
-  'activate',
-  'confirm'
-]
-
-function later(a: Stage | null, b: Stage): Stage {
-  if (a === null) return b
-  return STAGE_ORDER.indexOf(b) > STAGE_ORDER.indexOf(a) ? b : a
-}
-
-/** deploy-rs INFO messages that start a stage. */
-const DEPLOY_STAGE_LINES: readonly [RegExp, Stage][] = [
-  [/^Running checks for flake in /, 'check'],
-  [/^Evaluating flake in /, 'eval'],
-  [/^Building profile `[^`]*` for node `[^`]*`/, 'build'],
-  [/^Copying profile `[^`]*` to node `[^`]*`/, 'push'],
-  [/^Activating profile `[^`]*` for node `[^`]*`/, 'activate'],
-  [/^Success activating, attempting to confirm activation/, 'confirm']
-]
-
-/** activate-rs lines after a successful activation, while magic rollback waits. */
-const REMOTE_CONFIRM_LINES = [
-  /^Magic rollback is enabled, setting up confirmation hook/,
-  /^Waiting for confirmation event/
-]
-
-const SUCCESS_LINES = [
-  /^Deployment confirmed\.$/,
-  /^Success activating, done!$/,
-  /^Success activating for next boot, done!$/,
-  /^Completed dry-activate!$/
-]
-
-/** deploy-rs's final line after an activation failure: current wording, then 2022-11 to 2024-06. */
-const ROLLBACK_CLAIM = /^Deployment (?:to node .+? )?failed, rolled back to previous generation/
-/** activate-rs `deactivate()`: printed on the host while it goes back to the previous generation. */
-const REMOTE_DEACTIVATE_LINES = [
-  /^De-activating due to error/,
-  /^Removing generation by ID /,
-  /^Attempting to re-activate the last generation/
-]
-const ROLLBACK_FAILURE_LINES = [
-  /^Failed to revoke profile/,
-  /error de-activating/i,
-  /^There was an error de-activating/
-]
-
-/** switch-to-configuration dry-activate output (deploy-rs-facts.md, "Dry activation"). */
-const WOULD_UNITS =
-  /^would (stop|NOT stop|NOT restart|reload|restart|start) the following (?:changed )?units(?: as well)?: (.*)$/
-const WOULD_RESTART_SYSTEMD = /^would restart systemd$/
-const WOULD_ACTIVATE = /^would activate the configuration\.\.\.$/
-/** switch-to-configuration-ng turns a vanished swap device off itself (swapoff). */
-const WOULD_STOP_SWAP = /^would stop swap device:? (\S.*)$/
-/** nix copy's progress lines, printed between `Copying profile` and the activation. */
-const NIX_COPY_LINE = /^(?:copying \d+ paths|copying path ')/
-
-/**
- * Dry-activation failures deploy-rs ignores. The init warning is printed over
- * three lines by switch-to-configuration ("... has an ‘init’ that is" /
- * "incompatible with the current configuration. ..."), so the first line is
- * enough; ASCII quotes are accepted too.
- */
-const DRY_FAILURE_LINES = [
-  /^Pre-switch checks? failed\b/,
-  /^Pre-switch check '[^']*' failed/,
-  /^Warning: the new NixOS configuration has an [‘'"`]init[’'"`] that is(?: incompatible)?/,
-  /^This is not a NixOS installation!/,
-  /^Could not (?:acquire|open) lock\b/
-]
-
-const SSH_FAILURES: readonly [RegExp, SshFailureKind][] = [
-  [/^Host key verification failed\.?/, 'host-key'],
-  [/Host key for .* has changed and you have requested strict checking/, 'host-key'],
-  [/^No [A-Z0-9-]+ host key is known for .* and you have requested strict checking/, 'host-key'],
-  [/ssh: connect to host .*: Connection refused/, 'connection-refused'],
-  [/ssh: connect to host .*: Connection timed out/, 'timed-out'],
-  [/ssh: connect to host .*: Operation timed out/, 'timed-out'],
-  [/ssh: connect to host .*: No route to host/, 'no-route'],
-  [/ssh: connect to host .*: Network is unreachable/, 'no-route'],
-  [/Permission denied \(publickey/, 'auth'],
-  [/Could not resolve hostname/, 'dns'],
-  [/^kex_exchange_identification:/, 'closed'],
-  [/^Connection closed by /, 'closed'],
-  [/^Connection reset by /, 'closed'],
-  [/^Connection timed out during banner exchange/, 'timed-out'],
-  [/failed to start SSH (?:master )?connection to /, 'other'],
-  [/^error: cannot connect to '/, 'other']
-]
 
 /** Keeps the last `capacity` items in a fixed array. */
 class Ring {
@@ -305,17 +208,13 @@ export class DeployLogParser {
   private readonly maxTailLineLength: number
 
   private stage: Stage | null = null
-  private furthestStage: Stage | null = null
   private deployErrors: LoggedMessage[] = []
   private remoteError: LoggedMessage | null = null
   private remoteErrorFromWait = false
   private rollback: RollbackEvidence | null = null
   private rollbackClaim: string | null = null
   private rollbackFailure: LoggedMessage | null = null
-  private successCount = 0
-  private lastSuccess: string | null = null
   private errorAfterLastSuccess = false
-  private dryActivateCompleted = false
   private dryFailure: string | null = null
   /** 1: the init warning's first line was seen; 2: its second. */
   private initWarningPending: 0 | 1 | 2 = 0
@@ -324,6 +223,7 @@ export class DeployLogParser {
     restart: new UnitList(),
     start: new UnitList(),
     reload: new UnitList(),
+    // `would NOT stop/restart` lines are matched so that they are never taken for stop/restart lines.
     notStop: new UnitList(),
     notRestart: new UnitList()
   }
@@ -341,8 +241,6 @@ export class DeployLogParser {
   private awaitingConfirmation = false
   private panic: string | null = null
   private panicMessagePending = false
-  private sawDeployLines = false
-  private lineCount = 0
   private byteCount = 0
 
   constructor(options: DeployLogParserOptions = {}) {
@@ -353,7 +251,6 @@ export class DeployLogParser {
 
   /** Feeds one line (without its newline) from deploy-rs's stdout or stderr. */
   push(rawLine: string, _stream: LogStream = 'stderr'): void {
-    this.lineCount++
     this.byteCount += Buffer.byteLength(rawLine, 'utf8') + 1
     const line = stripAnsi(rawLine)
     this.ring.add(
@@ -364,7 +261,6 @@ export class DeployLogParser {
 
     const formatted = parseDeployLine(text)
     if (formatted) {
-      this.sawDeployLines = true
       if (formatted.source === 'deploy') this.onDeployLine(formatted)
       else this.onRemoteLine(formatted)
       return
@@ -384,16 +280,12 @@ export class DeployLogParser {
   summary(): DeployLogSummary {
     return {
       stage: this.stage,
-      furthestStage: this.furthestStage,
       deployErrors: this.deployErrors.map(e => ({ ...e })),
       remoteError: this.remoteError && { ...this.remoteError },
       rollback: this.rollback && { ...this.rollback },
       rollbackClaim: this.rollbackClaim,
       rollbackFailure: this.rollbackFailure && { ...this.rollbackFailure },
-      successCount: this.successCount,
-      lastSuccess: this.lastSuccess,
       errorAfterLastSuccess: this.errorAfterLastSuccess,
-      dryActivateCompleted: this.dryActivateCompleted,
       dryFailure: this.dryFailure,
       changes: {
         stop: [...this.units.stop.names],
@@ -402,8 +294,6 @@ export class DeployLogParser {
         reload: [...this.units.reload.names],
         restartSystemd: this.restartSystemd
       },
-      notStopped: [...this.units.notStop.names],
-      notRestarted: [...this.units.notRestart.names],
       sawChanges: this.sawChanges,
       sawWouldActivate: this.sawWouldActivate,
       dryActivations: this.dryActivations.map(d => ({ ...d, lines: [...d.lines] })),
@@ -414,9 +304,6 @@ export class DeployLogParser {
       remoteBuild: this.remoteBuild,
       commandError: this.commandError && { ...this.commandError },
       firstPlainError: this.firstPlainError,
-      sawDeployLines: this.sawDeployLines,
-      lineCount: this.lineCount,
-      byteCount: this.byteCount,
       tail: this.tail()
     }
   }
@@ -424,7 +311,6 @@ export class DeployLogParser {
   private enterStage(stage: Stage): void {
     if (stage !== this.stage) this.commandError = null
     this.stage = stage
-    this.furthestStage = later(this.furthestStage, stage)
   }
 
   private onDeployLine({ level, message }: DeployLogLine): void {
@@ -440,11 +326,8 @@ export class DeployLogParser {
     }
     if (SUCCESS_LINES.some(p => p.test(message))) {
       this.awaitingConfirmation = false
-      this.successCount++
-      this.lastSuccess = message
       this.errorAfterLastSuccess = false
       if (message === 'Completed dry-activate!') {
-        this.dryActivateCompleted = true
         this.enterStage('activate')
         this.dryActivations.push({
           wouldActivate: this.wouldActivate,

@@ -1,12 +1,15 @@
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
-import type { NodeReport, NodeResult, NodeStatus, Stage } from '../model.js'
+import { supervise, type Launcher } from '../commands/process.js'
+import type { NodeReport } from '../model.js'
 import type { PlannedNode } from '../plan/targets.js'
 import { classifyRun } from './classify.js'
-import type { Launcher } from './launcher.js'
 import { LineSplitter } from './line-splitter.js'
 import { logFileName, openLogFile, type NodeLogFile } from './log-file.js'
 import { DeployLogParser } from './log-parser.js'
+import { runNodePipeline, type NodeStage } from './node-pipeline.js'
+import { nodeResult } from './outcome.js'
+import { scheduleNodes } from './scheduler.js'
 
 /** One deploy-rs call to make. */
 export interface DeployJob {
@@ -26,9 +29,15 @@ export interface RunnerOptions {
   abortSignal: AbortSignal
   /** Writes one line to the job log. */
   echo: (line: string) => void
-  /** Called when a node starts and when it has a result (deployments). Errors are the hook's to handle. */
-  onStart?: (node: PlannedNode) => Promise<void>
-  onFinish?: (report: NodeReport) => Promise<void>
+  /** Per-node stages before deploy-rs starts and after it succeeded, in order. */
+  before?: readonly NodeStage[]
+  after?: readonly NodeStage[]
+  /** Nodes deployed first; the rest only when every one of them succeeded. */
+  canary?: ReadonlySet<string>
+  /** Records settled before anything starts (unreachable at keyscan): fail-fast counts them. */
+  settledBefore?: ReadonlyMap<string, NodeReport>
+  /** Called once per node when its record is final (the caller's deployments, for one). */
+  onSettled?: (report: NodeReport) => Promise<void>
   /** Time between SIGTERM and SIGKILL of a node's process group after host-timeout. */
   killGraceMs?: number
   /**
@@ -46,91 +55,35 @@ export interface RunnerOptions {
 }
 
 const DEFAULT_KILL_GRACE_MS = 5_000
-const DEFAULT_CANCEL_KILL_GRACE_MS = 2_000
-const DEFAULT_CANCEL_DRAIN_MS = 1_000
 const DEFAULT_LIVE_ECHO_BYTES = 2 * 1024 * 1024
 
 /**
- * Runs one deploy-rs per node, at most `parallel` at once, in the order given.
- * Returns one report per job, in the same order.
+ * Runs every job through its node pipeline (stages before, deploy-rs, stages
+ * after), scheduled by scheduleNodes. Returns one record per job, in job order.
  */
-export async function runDeploys(
+export function runDeploys(
   jobs: readonly DeployJob[],
   options: RunnerOptions
 ): Promise<NodeReport[]> {
-  const reports: NodeReport[] = new Array(jobs.length)
-  let next = 0
-  let failureSeen = false
-
-  const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const index = next++
-      const job = jobs[index]
-      if (options.abortSignal.aborted) {
-        reports[index] = notStarted(
-          job.node,
-          options.dryRun,
-          'cancelled',
-          'the job was cancelled before this node started'
-        )
-      } else if (options.failFast && failureSeen) {
-        reports[index] = notStarted(
-          job.node,
-          options.dryRun,
-          'skipped',
-          'not started: fail-fast stopped the run after an earlier node failed'
-        )
-      } else {
-        reports[index] = await deployNode(job, index, options)
-        if (!['deployed', 'dry-run'].includes(reports[index].result.status)) failureSeen = true
-      }
-      await options.onFinish?.(reports[index])
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(options.parallel, jobs.length) }, worker))
-  return reports
+  return scheduleNodes(jobs, options, (job, index) =>
+    runNodePipeline(job.node, {
+      before: options.before ?? [],
+      after: options.after ?? [],
+      dryRun: options.dryRun,
+      abortSignal: options.abortSignal,
+      deploy: () => runDeployRs(job, index, options)
+    })
+  )
 }
 
-/** A report for a node that never ran. */
-export function notStarted(
-  node: PlannedNode,
-  dryRun: boolean,
-  status: NodeStatus,
-  error: string,
-  stage: Stage | null = null
-): NodeReport {
-  const result: NodeResult = {
-    node: node.name,
-    hostname: node.hostname,
-    profiles: [...node.targetProfiles],
-    status,
-    stage,
-    exitCode: null,
-    durationMs: 0,
-    dryRun,
-    changes: null,
-    error
-  }
-  return { result, logFile: null, logTail: [], logBytes: 0 }
-}
-
-async function deployNode(
+/** One deploy-rs process for one node: its log file, live echo, and verdict. */
+async function runDeployRs(
   job: DeployJob,
   index: number,
   options: RunnerOptions
 ): Promise<NodeReport> {
   const { node } = job
   const started = Date.now()
-  await options.onStart?.(node)
-  // The job may have been cancelled while the start hook waited on the GitHub API.
-  if (options.abortSignal.aborted) {
-    return notStarted(
-      node,
-      options.dryRun,
-      'cancelled',
-      'the job was cancelled before this node started'
-    )
-  }
   const logFile = join(options.logsDir, logFileName(index, node.name))
   const logWriter = openLogFile(logFile, { capBytes: options.logFileCapBytes })
   const parser = new DeployLogParser({ tailLines: options.tailLines })
@@ -159,50 +112,13 @@ async function deployNode(
   child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
 
-  let timedOut = false
-  let cancelled = false
-  let killTimer: NodeJS.Timeout | undefined
-  let killAt = Infinity
-  const stop = (graceMs: number): void => {
-    child.killGroup('SIGTERM')
-    // A cancellation during a timeout's grace may only bring the SIGKILL forward.
-    if (Date.now() + graceMs >= killAt) return
-    killAt = Date.now() + graceMs
-    if (killTimer) clearTimeout(killTimer)
-    killTimer = setTimeout(() => child.killGroup('SIGKILL'), graceMs)
-  }
-  const timeout = setTimeout(() => {
-    timedOut = true
-    stop(options.killGraceMs ?? DEFAULT_KILL_GRACE_MS)
-  }, options.hostTimeoutMs)
-  let giveUp: NodeJS.Timeout | undefined
-  const givenUp = new Promise<null>(resolve => {
-    const onAbort = (): void => {
-      cancelled = true
-      const graceMs = options.cancelKillGraceMs ?? DEFAULT_CANCEL_KILL_GRACE_MS
-      stop(graceMs)
-      // Output still flowing after the SIGKILL comes from a process that left the group:
-      // it cannot hold up the report.
-      giveUp = setTimeout(
-        () => resolve(null),
-        graceMs + (options.cancelDrainMs ?? DEFAULT_CANCEL_DRAIN_MS)
-      )
-    }
-    options.abortSignal.addEventListener('abort', onAbort, { once: true })
-    if (options.abortSignal.aborted) onAbort()
-    void child.exited.then(() => options.abortSignal.removeEventListener('abort', onAbort))
+  const end = await supervise(child, {
+    timeoutMs: options.hostTimeoutMs,
+    timeoutGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+    abortSignal: options.abortSignal,
+    abortGraceMs: options.cancelKillGraceMs,
+    abortDrainMs: options.cancelDrainMs
   })
-
-  const exit = (await Promise.race([child.exited, givenUp])) ?? {
-    code: null,
-    signal: null,
-    startError: null
-  }
-  clearTimeout(timeout)
-  if (killTimer) clearTimeout(killTimer)
-  if (giveUp) clearTimeout(giveUp)
-  // Whatever happened, leave nothing of this node running.
-  child.killGroup('SIGKILL')
   child.stdout.destroy()
   child.stderr.destroy()
   stdout.flush()
@@ -211,30 +127,21 @@ async function deployNode(
 
   const outcome = classifyRun({
     parser,
-    exitCode: exit.code,
-    signal: exit.signal,
+    exitCode: end.code,
+    signal: end.signal,
     dryRun: options.dryRun,
-    timedOut,
-    cancelled,
+    timedOut: end.timedOut,
+    cancelled: end.aborted,
     node: node.name,
     profiles: node.targetProfiles,
     timeoutMs: options.hostTimeoutMs,
-    startError: exit.startError
-      ? `could not start ${job.argv[0]}: ${exit.startError.message}`
-      : null
+    startError: end.startError ? `could not start ${job.argv[0]}: ${end.startError.message}` : null
   })
-  const result: NodeResult = {
-    node: node.name,
-    hostname: node.hostname,
-    profiles: [...node.targetProfiles],
-    status: outcome.status,
-    stage: outcome.stage,
-    exitCode: exit.code,
-    durationMs: Date.now() - started,
-    dryRun: options.dryRun,
-    changes: outcome.changes,
-    error: outcome.error
-  }
+  const result = nodeResult(node, options.dryRun, {
+    ...outcome,
+    exitCode: end.code,
+    durationMs: Date.now() - started
+  })
   return {
     result,
     logFile,

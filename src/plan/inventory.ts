@@ -1,3 +1,4 @@
+import { ExpectedError } from '../errors.js'
 /** One node of the flake's `deploy.nodes`, as the plan needs it. */
 export interface InventoryNode {
   readonly name: string
@@ -12,12 +13,7 @@ export interface InventoryNode {
   readonly port: number
 }
 
-export class PlanError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'PlanError'
-  }
-}
+export class PlanError extends ExpectedError {}
 
 /** Validates what `nix eval` printed into nodes, sorted by name like nix's attribute sets. */
 export function parseInventory(json: unknown, flake: string): InventoryNode[] {

@@ -9,6 +9,8 @@ export interface Plan {
   flake: string
   dryRun: boolean
   nodes: PlannedNode[]
+  /** Names of the nodes deployed first (the canary input), in plan order. */
+  canary: string[]
   /** Things the user should fix that do not stop the run (one line each). */
   warnings: string[]
 }
@@ -32,7 +34,10 @@ export async function makePlan(
   const inventory = parseInventory(json, settings.flake)
   const nodes = resolveTargets(settings.targets, inventory)
   const warnings = nodes.flatMap(node => checkAddressable(node, settings.flake))
-  return { flake: settings.flake, dryRun, nodes, warnings }
+  // Checked against the flake like targets; with targets: all, this is the only check.
+  const canaryNames = new Set(canaryNodes(settings.canary, inventory).map(node => node.name))
+  const canary = nodes.map(node => node.name).filter(name => canaryNames.has(name))
+  return { flake: settings.flake, dryRun, nodes, canary, warnings }
 }
 
 /**
@@ -64,4 +69,13 @@ function checkAddressable(node: PlannedNode, flake: string): string[] {
     option =>
       `${where}: sshOpts ${JSON.stringify(option)} has no effect: the action checks host keys strictly against its own known_hosts, and its options come first. Remove it; pin host keys with the known-hosts input.`
   )
+}
+
+function canaryNodes(canary: readonly string[], inventory: Parameters<typeof resolveTargets>[1]) {
+  try {
+    return resolveTargets(canary, inventory)
+  } catch (error) {
+    if (error instanceof PlanError) throw new PlanError(`canary: ${error.message}`)
+    throw error
+  }
 }

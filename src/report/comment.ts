@@ -226,10 +226,3 @@ async function learnLogin(octokit: Octokit, warnings: string[]): Promise<string 
     return null
   }
 }
-
-/** For the caller's `catch`: the warning text for anything `upsertPullRequestComment` threw. */
-export function commentWarning(err: unknown): string {
-  return err instanceof PullRequestCommentError
-    ? err.message
-    : failure('write the pull request comment', err).message
-}

@@ -22,8 +22,6 @@ const BIDI_RE = /[\u202a-\u202e\u2066-\u2069]/g
 /** Unicode line and paragraph separators: some Markdown renderers end a line there. */
 const SEPARATOR_RE = /[\u2028\u2029]/g
 
-export { stripAnsi }
-
 /**
  * Makes one log line printable: strips ANSI, keeps what a terminal would show
  * after carriage returns (progress bars), drops other control characters and

@@ -1,5 +1,5 @@
 /**
- * The step's outputs (action-spec.md, "Outputs"): `results`, `succeeded`,
+ * The step's outputs (README "Outputs"): `results`, `succeeded`,
  * `failed`, `hosts`, each a JSON array.
  */
 import * as core from '@actions/core'

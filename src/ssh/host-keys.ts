@@ -51,6 +51,7 @@ export async function collectHostKeys(
   options: HostKeysOptions
 ): Promise<HostKeys> {
   const tries = options.tries ?? 3
+  // Ours, not p-retry: the wait ends at once on cancel, and is skipped after a try that timed out.
   const backoffMs = options.backoffMs ?? 1_000
   const log = options.log ?? (() => undefined)
   const clock = options.clock ?? realClock

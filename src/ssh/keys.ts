@@ -1,15 +1,12 @@
+import { ExpectedError } from '../errors.js'
+
 /**
  * Turns the ssh-private-key secret into clean key texts, whatever shape it
  * arrived in: Windows line endings, no trailing newline, blank lines around
  * it, several keys one after another, or a key pasted onto one line.
  * Messages never quote key material.
  */
-export class KeyFormatError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'KeyFormatError'
-  }
-}
+export class KeyFormatError extends ExpectedError {}
 
 const BLOCK = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----([\s\S]*?)-----END \1-----/g
 

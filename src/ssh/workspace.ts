@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ASKPASS_VARIABLE, type SshKeygen } from '../commands/ssh-keygen.js'
 import { splitPrivateKeys } from './keys.js'
+import { ExpectedError } from '../errors.js'
 
 /** Files the action writes for ssh, all inside one private directory. */
 export interface Workspace {
@@ -14,12 +15,7 @@ export interface Workspace {
   readonly logsDir: string
 }
 
-export class WorkspaceError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'WorkspaceError'
-  }
-}
+export class WorkspaceError extends ExpectedError {}
 
 export const WORKSPACE_PREFIX = 'deploy-rs-action-'
 

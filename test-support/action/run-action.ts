@@ -14,6 +14,8 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
 export const DIST_DIR = process.env.DEPLOY_RS_ACTION_DIST || join(PROJECT_ROOT, 'dist')
 export const MAIN_ENTRY = join(DIST_DIR, 'index.js')
 export const POST_ENTRY = join(DIST_DIR, 'post', 'index.js')
+/** The Node that runs the bundle, as the runner would (env DEPLOY_RS_ACTION_NODE, e.g. Node 24 in .ci/run). */
+export const ACTION_NODE = process.env.DEPLOY_RS_ACTION_NODE || process.execPath
 
 export interface ActionRunOptions {
   inputs: Record<string, string>
@@ -158,7 +160,7 @@ function runStep(
 ): Promise<StepRun> {
   return new Promise(resolveStep => {
     const started = Date.now()
-    const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(ACTION_NODE, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     if (child.pid !== undefined) options.onStart?.(child.pid)
     const out: Buffer[] = []
     const err: Buffer[] = []

@@ -57,9 +57,18 @@ const argv = process.argv.slice(2)
 recordCall('nix', argv)
 const standInArgs = deployRsRunArgs(argv)
 const here = dirname(fileURLToPath(import.meta.url))
+const realNix = process.env.DEPLOY_RS_STAND_IN_REAL_NIX || '/usr/bin/nix'
+/**
+ * A test that limits the size of the files the action writes (RLIMIT_FSIZE,
+ * inherited by children) exempts nix's own store database: on a runner a
+ * multi-user Nix writes it from the daemon, outside the step's limits.
+ */
+const realNixArgv = process.env.DEPLOY_RS_STAND_IN_NIX_NO_FSIZE_LIMIT
+  ? ['prlimit', '--fsize=unlimited', realNix, ...argv]
+  : [realNix, ...argv]
 const child =
   standInArgs === null
-    ? spawn(process.env.DEPLOY_RS_STAND_IN_REAL_NIX || '/usr/bin/nix', argv, { stdio: 'inherit' })
+    ? spawn(/** @type {string} */ (realNixArgv[0]), realNixArgv.slice(1), { stdio: 'inherit' })
     : spawn(process.execPath, [join(here, 'deploy.mjs'), ...standInArgs], { stdio: 'inherit' })
 
 /** @type {NodeJS.Signals[]} */

@@ -13,7 +13,7 @@ import {
 import { runCommand } from '../../../src/commands/process.js'
 import { createSshKeygen, ASKPASS_VARIABLE } from '../../../src/commands/ssh-keygen.js'
 import type { CommandOptions } from '../../../src/commands/process.js'
-import { launchProcess } from '../../../src/deploy/launcher.js'
+import { launchProcess } from '../../../src/commands/process.js'
 
 /** What the runner and a workflow put in the step's environment that no child may see. */
 const SECRET_ENV: Record<string, string> = {

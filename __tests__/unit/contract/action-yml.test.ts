@@ -14,6 +14,7 @@ const action = parse(readFileSync(join(root, 'action.yml'), 'utf8')) as {
 
 const SPEC_INPUTS: Record<string, string | undefined> = {
   targets: 'all',
+  canary: undefined,
   'dry-run': 'auto',
   flake: '.',
   'ssh-private-key': undefined,

@@ -1,5 +1,6 @@
 import { describe, it, expect } from '@jest/globals'
-import { DeployLogParser, parseDeployLine, stripAnsi } from '../../../src/deploy/log-parser.js'
+import { DeployLogParser, parseDeployLine } from '../../../src/deploy/log-parser.js'
+import { stripAnsi } from '../../../src/text.js'
 
 const ESC = '\u001b'
 const COLOURS = { ERROR: 196, WARN: 208, INFO: 51, DEBUG: 7 } as const
@@ -75,7 +76,6 @@ describe('DeployLogParser stages', () => {
       'activate',
       'confirm'
     ])
-    expect(parser.summary().furthestStage).toBe('confirm')
   })
 
   it('goes back to activate for the next profile but remembers the furthest stage', () => {
@@ -86,8 +86,6 @@ describe('DeployLogParser stages', () => {
       deploy('INFO', 'Activating profile `home` for node `web`')
     ]).summary()
     expect(summary.stage).toBe('activate')
-    expect(summary.furthestStage).toBe('confirm')
-    expect(summary.successCount).toBe(1)
   })
 
   it('marks remote builds', () => {
@@ -175,8 +173,6 @@ describe('DeployLogParser messages', () => {
       deploy('ERROR', 'Cannot use both --dry-activate & --boot!'),
       deploy('INFO', 'Completed dry-activate!')
     ]).summary()
-    expect(summary.successCount).toBe(1)
-    expect(summary.dryActivateCompleted).toBe(true)
     expect(summary.errorAfterLastSuccess).toBe(false)
   })
 
@@ -217,8 +213,6 @@ describe('DeployLogParser dry activation', () => {
       reload: ['d.service'],
       restartSystemd: true
     })
-    expect(summary.notStopped).toEqual(['c.service'])
-    expect(summary.notRestarted).toEqual(['c2.service'])
     expect(summary.sawChanges).toBe(true)
   })
 
@@ -303,7 +297,6 @@ describe('DeployLogParser tail and size', () => {
     const parser = new DeployLogParser({ tailLines: 7 })
     for (let i = 0; i < 1000; i++) parser.push(`${ESC}[1mline ${i}${ESC}[0m`, 'stdout')
     expect(parser.tail()).toEqual([993, 994, 995, 996, 997, 998, 999].map(i => `line ${i}`))
-    expect(parser.summary().lineCount).toBe(1000)
   })
 
   it('keeps all lines while fewer than N were fed, and defaults to 100', () => {
@@ -338,7 +331,6 @@ describe('DeployLogParser tail and size', () => {
   it('counts the UTF-8 bytes fed, newline included', () => {
     const parser = parse(['ab', '🚀'])
     expect(parser.bytes).toBe(3 + 5)
-    expect(parser.summary().byteCount).toBe(8)
   })
 
   it('keeps its state bounded on a long stream', () => {

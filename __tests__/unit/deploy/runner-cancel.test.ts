@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import type { Launcher, RunningProcess } from '../../../src/deploy/launcher.js'
+import type { Launcher, RunningProcess } from '../../../src/commands/process.js'
 import { runDeploys, type DeployJob, type RunnerOptions } from '../../../src/deploy/runner.js'
 import type { PlannedNode } from '../../../src/plan/targets.js'
 
@@ -114,7 +114,7 @@ describe('runDeploys on cancellation', () => {
     expect(signals).toContain('SIGKILL')
   })
 
-  it('does not start a node when the job was cancelled while its start hook waited', async () => {
+  it('does not start a node when the job was cancelled while a stage before deploy-rs waited', async () => {
     const { launch, launched } = stubbornLauncher('ignoresTerm')
     const cancel = new AbortController()
     const reports = await runDeploys(
@@ -122,9 +122,15 @@ describe('runDeploys on cancellation', () => {
       await options({
         launch,
         abortSignal: cancel.signal,
-        onStart: async () => {
-          cancel.abort()
-        }
+        before: [
+          {
+            name: 'start hook',
+            run: async () => {
+              cancel.abort()
+              return {}
+            }
+          }
+        ]
       })
     )
     expect(launched).toEqual([])

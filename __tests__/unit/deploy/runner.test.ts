@@ -4,7 +4,7 @@ import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import type { Launcher, RunningProcess } from '../../../src/deploy/launcher.js'
+import type { Launcher, RunningProcess } from '../../../src/commands/process.js'
 import { runDeploys, type DeployJob, type RunnerOptions } from '../../../src/deploy/runner.js'
 import type { PlannedNode } from '../../../src/plan/targets.js'
 

@@ -63,6 +63,7 @@ describe('readSettings: defaults', () => {
     const settings = readSettings(inputs())
     expect(settings).toEqual({
       targets: 'all',
+      canary: [],
       dryRun: 'auto',
       flake: '.',
       sshPrivateKey: KEY,

@@ -24,6 +24,7 @@ const NODES = {
 function settings(overrides: Partial<Settings> = {}): Settings {
   return {
     targets: 'all',
+    canary: [],
     dryRun: 'auto',
     flake: 'github:o/r',
     sshPrivateKey: '',

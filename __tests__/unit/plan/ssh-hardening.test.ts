@@ -17,6 +17,7 @@ function node(hostname: string, sshOpts: string[] = []) {
 function settings(): Settings {
   return {
     targets: 'all',
+    canary: [],
     dryRun: 'auto',
     flake: '.',
     sshPrivateKey: '',

@@ -9,10 +9,10 @@ import {
   mdText,
   preLines,
   safeUrl,
-  stripAnsi,
   truncateBytes,
   truncateChars
 } from '../../../src/report/markdown.js'
+import { stripAnsi } from '../../../src/text.js'
 import { closeOpenBlocks, cutToLimit } from '../../../src/report/fit.js'
 import { formatBytes, formatDuration, formatTotals } from '../../../src/report/format.js'
 import { result, toHtml } from './support.js'
