@@ -1,3 +1,5 @@
+import { describeValue } from '../text.js'
+
 /** What `health-check` asks for, validated. */
 export type HealthCheck =
   /** `false`: no check, no extra ssh session. */
@@ -26,11 +28,13 @@ const MAX_HEALTH_TIMEOUT_SECONDS = 24 * 60 * 60
 export function parseHealthTimeout(value: string): number {
   const trimmed = value.trim()
   if (trimmed === '') return DEFAULT_HEALTH_TIMEOUT_SECONDS * 1000
-  const seconds = /^\d+(?:\.\d+)?$/.test(trimmed) ? Number(trimmed) : NaN
+  // Linear pattern (no nested quantifiers over the same digits).
+  const seconds = /^(?:\d+(?:\.\d+)?|\.\d+)$/.test(trimmed) ? Number(trimmed) : NaN
   if (!(seconds > 0) || seconds > MAX_HEALTH_TIMEOUT_SECONDS) {
     throw new Error(
-      `health-timeout: ${JSON.stringify(value)} is not a number of seconds between 0 and ${MAX_HEALTH_TIMEOUT_SECONDS} (e.g. 120, or 0.5)`
+      `health-timeout: got ${describeValue(trimmed)}; expected seconds greater than 0 and at most ${MAX_HEALTH_TIMEOUT_SECONDS}, fractions allowed (e.g. 120 or 0.5).`
     )
   }
-  return Math.round(seconds * 1000)
+  // A tiny positive value must not round to 0 ms (an instant timer).
+  return Math.max(1, Math.round(seconds * 1000))
 }

@@ -11,6 +11,7 @@
  * of the host's user is, and written on one line (fish and csh users too).
  */
 import { randomBytes } from 'node:crypto'
+import type { UnitJournal } from '../model.js'
 import { shellQuote } from '../ssh/shell-quote.js'
 
 /** journalctl lines shown per newly failed unit. */
@@ -137,11 +138,8 @@ export type AfterReading =
     }
   | { kind: 'unreadable'; reason: string }
 
-export interface UnitJournal {
-  unit: string
-  /** The last journal lines, each cut to MAX_LINE_CHARS; not escaped (the report does that). */
-  lines: string[]
-}
+/** A unit's last journal lines, each cut to MAX_LINE_CHARS; not escaped (the report does that). */
+export type { UnitJournal }
 
 interface Marked {
   tag: string

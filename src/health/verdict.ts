@@ -2,16 +2,10 @@
  * Decides a node's health from what the checks read: pure functions, no I/O.
  */
 import { lastLines } from '../commands/process.js'
-import type { AfterReading, BeforeReading, UnitJournal } from './systemd-check.js'
+import type { HealthResult, UnitJournal } from '../model.js'
+import type { AfterReading, BeforeReading } from './systemd-check.js'
 
-/** The `health` field of a node's result (action-spec.md). */
-export interface HealthResult {
-  ok: boolean
-  newlyFailed: string[]
-  alreadyFailed: string[]
-  /** The last lines of what the check printed. */
-  output: string
-}
+export type { HealthResult }
 
 export interface HealthVerdict {
   /** null when no check ran (off, or `auto` on a host without systemd). */

@@ -4,8 +4,7 @@
  * the callout when a canary stopped the rollout. Unit names, journal lines
  * and check output come from hosts: every one is escaped here.
  */
-import type { UnitJournal } from '../health/systemd-check.js'
-import type { HealthResult } from '../health/verdict.js'
+import type { HealthResult, UnitJournal } from '../model.js'
 import { capChars, codeSpan, htmlText, mdText, preLines } from './markdown.js'
 
 const CAPS = { name: 200, unit: 200, reason: 1000, line: 500, units: 10 } as const
