@@ -138,6 +138,12 @@ async function runPipeline(tools: Tools, cancellation: Cancellation): Promise<Re
     untrusted.info(
       `Planning ${dryRun ? 'a dry run' : 'a deploy'} of flake ${settings.flake} (event ${environment.eventName || 'unknown'})`
     )
+    if (settings.healthCheck.kind === 'command' && settings.healthCheck.command === 'true') {
+      // Any other value is a command (README "Inputs"); this one checks nothing.
+      core.warning(
+        "health-check: 'true' runs the command `true` on each host, which always passes. For the systemd check use auto or systemd."
+      )
+    }
     const plan = await makePlan(settings, dryRun, tools.nix, cancelled)
     for (const warning of plan.warnings) core.warning(warning)
     untrusted.info(`Targets: ${plan.nodes.map(node => node.name).join(', ')}`)

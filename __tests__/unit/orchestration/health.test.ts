@@ -279,6 +279,15 @@ describe('health checks in the run', () => {
     expect(dry.events.filter(event => event.startsWith('health:'))).toEqual([])
   })
 
+  it("warns that health-check 'true' is the command true, which checks nothing", async () => {
+    setInputs({ 'health-check': 'true' })
+    await run(fakeTools(world()), new Cancellation())
+    expect(stdoutLines.some(line => line.startsWith("::warning::health-check: 'true' runs"))).toBe(
+      true
+    )
+    expect(statuses()).toEqual({ a: 'deployed', b: 'deployed', c: 'deployed' })
+  })
+
   it('does not check a node that deploy-rs did not deploy', async () => {
     const w = world({ failing: ['b'] })
     await run(fakeTools(w), new Cancellation())
