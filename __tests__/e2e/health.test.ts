@@ -164,12 +164,18 @@ describe('sessions', () => {
     expect(on.sessions.cache).toBe(off.sessions.cache! + 2)
   }, 60_000)
 
-  it('a dry run never runs a check', async () => {
+  it('a dry run never runs a check: no systemctl call, no extra session', async () => {
     const callsBefore = (await fleet.systemdCalls('web')).length
-    const run = await runOnFleet(fleet, {
-      inputs: { targets: 'web', 'dry-run': 'true', 'health-check': 'systemd' }
-    })
-    expect(run.results[0]).toMatchObject({ status: 'dry-run', health: null })
+    const dryRun = (healthCheck: string) =>
+      sessionsDuring(['web'], () =>
+        runOnFleet(fleet, {
+          inputs: { targets: 'web', 'dry-run': 'true', 'health-check': healthCheck }
+        })
+      )
+    const checked = await dryRun('systemd')
+    const unchecked = await dryRun('false')
+    expect(checked.value.results[0]).toMatchObject({ status: 'dry-run', health: null })
+    expect(checked.sessions.web).toBe(unchecked.sessions.web)
     expect((await fleet.systemdCalls('web')).length).toBe(callsBefore)
   }, 60_000)
 })
