@@ -29,6 +29,14 @@ export function resultForOutput(r: NodeResult): NodeResult {
     durationMs: Math.round(r.durationMs),
     dryRun: r.dryRun,
     changes,
+    health: r.health
+      ? {
+          ok: r.health.ok,
+          newlyFailed: [...r.health.newlyFailed],
+          alreadyFailed: [...r.health.alreadyFailed],
+          output: r.health.output
+        }
+      : null,
     error: r.error
   }
 }

@@ -25,6 +25,12 @@ import { resolveLoginUser, type LoginUser } from './login-user.js'
 import { defaultBasePort, PortPicker } from './ports.js'
 import { scenarioNode, setNodeBehaviour, writeScenario } from './scenario.js'
 import { startSshdHost, type SshdHost } from './sshd-host.js'
+import {
+  fakeSystemdCalls,
+  sessionPath,
+  setFakeSystemd,
+  writeFakeSystemdTools
+} from './fake-systemd.js'
 import { watchListenerRequests } from './listener-switch.js'
 import type {
   Fleet,
@@ -98,7 +104,8 @@ async function startHost(
   configDir: string,
   ports: PortPicker,
   authorizedKeysPath: string,
-  user: LoginUser
+  user: LoginUser,
+  path: string
 ): Promise<RunningHost> {
   const kind: HostKind = spec.kind ?? 'sshd'
   const base = { name: spec.name, kind, address, stateDir }
@@ -110,7 +117,8 @@ async function startHost(
       configDir,
       stateDir,
       authorizedKeysPath,
-      allowUsers
+      allowUsers,
+      sessionPath: path
     })
     const host: FleetHost = {
       ...base,
@@ -208,11 +216,20 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
     await chmod(authorizedKeysPath, 0o644)
 
     const ports = new PortPicker(opts.basePort ?? defaultBasePort())
+    const systemdTools = await writeFakeSystemdTools(dir)
+    const hostBinDir = (i: number): string => join(dir, 'session-bin', String(i))
     const started = await Promise.allSettled(
       opts.nodes.map(async (spec, i) => {
         const stateDir = join(dir, 'hosts', safeDirName(spec.name))
         await mkdir(stateDir, { recursive: true })
         await chownToUser(stateDir)
+        await setFakeSystemd(
+          stateDir,
+          hostBinDir(i),
+          systemdTools.toolsDir,
+          spec.systemd,
+          chownToUser
+        )
         const host = await startHost(
           spec,
           `127.0.0.${firstAddress + i}`,
@@ -220,7 +237,8 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
           join(dir, 'sshd', String(i)),
           ports,
           authorizedKeysPath,
-          user
+          user,
+          sessionPath(hostBinDir(i), systemdTools.usrBinShadow)
         )
         running.push(host)
         return host.host
@@ -308,6 +326,20 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
         return text.split('\n').filter(line => line !== '')
       },
       setBehaviour: (node, behaviour) => setNodeBehaviour(scenarioPath, node, behaviour),
+      setSystemd: (node, spec) =>
+        setFakeSystemd(
+          host(node).stateDir,
+          hostBinDir(hosts.indexOf(host(node))),
+          systemdTools.toolsDir,
+          spec,
+          chownToUser
+        ),
+      systemdCalls: node => fakeSystemdCalls(host(node).stateDir),
+      sessions: async node => {
+        const log = join(dir, 'sshd', String(hosts.indexOf(host(node))), 'sshd.log')
+        const text = await readFile(log, 'utf8').catch(() => '')
+        return text.split('\n').filter(line => line.includes('Accepted publickey for ')).length
+      },
       authorizeKey: line => appendFile(authorizedKeysPath, line.trim() + '\n'),
       stop
     }

@@ -24,6 +24,8 @@ export interface SshdHostOptions {
   stateDir: string
   authorizedKeysPath: string
   allowUsers: string[]
+  /** PATH of the sessions (sshd's default when undefined) */
+  sessionPath?: string
 }
 
 export interface SshdHost {
@@ -44,12 +46,14 @@ function renderConfig(o: SshdHostOptions, port: number, hostKeyPath: string): st
     `HostKey ${hostKeyPath}`,
     `AuthorizedKeysFile ${o.authorizedKeysPath}`,
     `AllowUsers ${o.allowUsers.join(' ')}`,
-    `SetEnv "FLEET_HOST_DIR=${o.stateDir}"`,
+    // one SetEnv line: sshd takes only the first
+    `SetEnv "FLEET_HOST_DIR=${o.stateDir}"${o.sessionPath ? ` "PATH=${o.sessionPath}"` : ''}`,
     // the temp dir's modes would not pass StrictModes, and PAM is not set up
     'StrictModes no',
     'UsePAM no',
     'PidFile none',
-    'LogLevel ERROR',
+    // INFO: one `Accepted publickey` line per session (Fleet.sessions counts them)
+    'LogLevel INFO',
     'PermitRootLogin yes',
     'PubkeyAuthentication yes',
     'PasswordAuthentication no',

@@ -14,6 +14,7 @@ const SPEC_FIELDS = [
   'durationMs',
   'dryRun',
   'changes',
+  'health',
   'error'
 ]
 
@@ -49,6 +50,7 @@ describe('writeOutputs', () => {
         reload: ['dbus.service'],
         restartSystemd: false
       },
+      health: null,
       error: null
     })
     expect(parsed[3]).toMatchObject({
