@@ -12,10 +12,13 @@
  *      (accept TCP, never answer) with keyscan-timeout 2.
  *   4. Peak RSS of the main step while one node prints a flood of log lines.
  *   5. Cold start of `node dist/index.js` to its first log line; bundle sizes.
- *   6. Packages: a dry run whose two closures hold 5,000 paths each vs a few.
+ *   6. Health checks: 8 nodes at parallel 8 with and without the systemd
+ *      check, and the action (skip-checks) vs the bare loop a user would
+ *      write instead: `deploy --skip-checks .#node &` for every node, `wait`.
+ *   7. Packages: a dry run whose two closures hold 5,000 paths each vs a few.
  *
  * Flags: --quick (8 nodes, parallel 1/4/8, fewer repeats), --write (also write
- * docs/benchmark.md), --only SECTION (one section, e.g. Packages). Exits 0 when goals are missed (the figures are the
+ * docs/benchmark.md), --only SECTION (run one section, e.g. --only Health). Exits 0 when goals are missed (the figures are the
  * product) and 1 when a run did not behave as expected.
  */
 import { spawn, spawnSync } from 'node:child_process'
@@ -44,10 +47,9 @@ import type { ActionRun } from '../test-support/action/run-action.js'
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
 const writeDoc = args.includes('--write')
-/** `--only SECTION`: run one section (e.g. `--only Packages`); not with --write. */
+/** `--only SECTION`: run that section alone (e.g. `--only Health`). */
 const onlyIndex = args.indexOf('--only')
-const only = onlyIndex === -1 ? null : (args[onlyIndex + 1] ?? null)
-if (only !== null && writeDoc) throw new Error('--only and --write do not go together')
+const only = onlyIndex === -1 ? null : args[onlyIndex + 1]
 
 const MiB = 1024 * 1024
 const config = quick
@@ -267,7 +269,7 @@ function recordError(sectionName: string, scenario: string, error: unknown): voi
 
 /** Runs a section; an unexpected outcome becomes an ERROR row, the other sections still run. */
 async function section(name: string, body: () => Promise<void>): Promise<void> {
-  if (only !== null && only !== name) return
+  if (only !== null && name !== only) return
   log(`${name}…`)
   const started = performance.now()
   try {
@@ -325,7 +327,7 @@ async function throughput(): Promise<void> {
         const isGoal = parallel === 8
         rows.push({
           section: 'Throughput',
-          scenario: `action, parallel ${parallel}`,
+          scenario: `action, parallel ${parallel} (health-check auto)`,
           value: seconds(run.main.durationMs),
           detail: `${ratio(speedup)} vs hand-written · ${checks} flake check${checks === 1 ? '' : 's'}`,
           goal: isGoal ? '≥ 6× vs hand-written (ideal 8×)' : '—',
@@ -339,6 +341,102 @@ async function throughput(): Promise<void> {
     await fleet.stop()
     await removeRunDirs()
   }
+}
+
+// ── 6. Health checks ──────────────────────────────────────────────────────────
+const HEALTH_NODES = 8
+const HEALTH_REPEATS = 3
+
+/**
+ * The loop a user would write instead of the action: every node's deploy
+ * in the background, then `wait`. A shell is what that user runs; the node
+ * names are arguments, never part of the script.
+ */
+function bareLoopArgv(names: string[]): string[] {
+  const script = `for n in "$@"; do deploy --skip-checks --ssh-opts="$SSH_OPTS" "$FLAKE#$n" & done; wait`
+  return ['sh', '-c', script, 'bare-loop', ...names]
+}
+
+async function healthChecks(): Promise<void> {
+  const names = Array.from({ length: HEALTH_NODES }, (_, i) => `h${i + 1}`)
+  const fleet = await startFleet({ nodes: names.map(name => ({ name, hostCostMs: HOST_COST_MS })) })
+  const bare: number[] = []
+  const off: number[] = []
+  const on: number[] = []
+  try {
+    const confirms = async (): Promise<number[]> =>
+      Promise.all(
+        names.map(
+          async name =>
+            (await fleet.hostLog(name)).filter(line => line.startsWith('confirm')).length
+        )
+      )
+    const action = async (healthCheck: string): Promise<number> => {
+      const run = await actionRun(fleet, {
+        inputs: {
+          targets: 'all',
+          parallel: String(HEALTH_NODES),
+          'skip-checks': 'true',
+          'health-check': healthCheck
+        },
+        timeoutMs: RUN_TIMEOUT_MS
+      })
+      expectDeployed(run, names, `health-check ${healthCheck}`)
+      const checked = run.results.filter(r => r.health !== null).length
+      if (checked !== (healthCheck === 'false' ? 0 : names.length))
+        throw new BenchError(`health-check ${healthCheck}: ${checked} nodes checked`)
+      return run.main.durationMs
+    }
+    // Alternated, so that machine noise hits all three alike.
+    for (let i = 0; i < HEALTH_REPEATS; i++) {
+      const { env, cleanup } = await freshEnv(fleet)
+      const before = await confirms()
+      const loop = await timed(bareLoopArgv(names), {
+        ...env,
+        SSH_OPTS: seedSshOpts(fleet, names[0]),
+        FLAKE: fleet.flakeDir
+      })
+      await cleanup()
+      const after = await confirms()
+      if (loop.code !== 0 || after.some((count, n) => count !== before[n] + 1))
+        throw new BenchError(
+          `bare loop: exit ${loop.code}, not every node confirmed: ${loop.stderrTail}`
+        )
+      bare.push(loop.ms)
+      off.push(await action('false'))
+      on.push(await action('auto'))
+    }
+  } finally {
+    await fleet.stop()
+    await removeRunDirs()
+  }
+  const [loopMs, offMs, onMs] = [median(bare), median(off), median(on)]
+  const scenario = (what: string): string =>
+    `${HEALTH_NODES} nodes, parallel ${HEALTH_NODES}, skip-checks, median of ${HEALTH_REPEATS}: ${what}`
+  rows.push({
+    section: 'Health',
+    scenario: scenario('bare loop `deploy --skip-checks .#node &` … `wait`'),
+    value: seconds(loopMs),
+    detail: `1.00× · runs ${bare.map(seconds).join(', ')}`,
+    goal: '—',
+    verdict: '—'
+  })
+  rows.push({
+    section: 'Health',
+    scenario: scenario('action, health-check false'),
+    value: seconds(offMs),
+    detail: `${ratio(offMs / loopMs)} vs the bare loop (the action's whole overhead) · runs ${off.map(seconds).join(', ')}`,
+    goal: '≤ 1.15× vs the bare loop',
+    verdict: verdict(offMs / loopMs <= 1.15)
+  })
+  rows.push({
+    section: 'Health',
+    scenario: scenario('action, health-check auto (systemd check)'),
+    value: seconds(onMs),
+    detail: `${ratio(onMs / loopMs)} vs the bare loop · the check costs +${seconds(onMs - offMs)} (one ssh round trip before and one after each node) · runs ${on.map(seconds).join(', ')}`,
+    goal: '—',
+    verdict: '—'
+  })
 }
 
 // ── 2. Overhead ───────────────────────────────────────────────────────────────
@@ -704,9 +802,10 @@ async function main(): Promise<void> {
   }
   await section('Unreachable', blackholes)
   await section('Memory', flood)
+  await section('Health', healthChecks)
   await section('Packages', packages)
 
-  const order = ['Throughput', 'Overhead', 'Unreachable', 'Memory', 'Startup', 'Packages']
+  const order = ['Throughput', 'Overhead', 'Health', 'Unreachable', 'Memory', 'Startup', 'Packages']
   const sorted = order.flatMap(name => rows.filter(r => r.section === name))
   const total = performance.now() - started
   console.log('')
@@ -747,6 +846,7 @@ async function main(): Promise<void> {
       `- **Unreachable**: black-hole hosts accept TCP and never answer, so every ssh-keyscan try waits the full keyscan-timeout (${KEYSCAN_TIMEOUT_S} s). The action scans all hosts at once, each with ${KEYSCAN_TRIES} tries (the back-off between tries is skipped after a try that used its whole timeout), so the black holes should cost about one host's scans (${KEYSCAN_TRIES * KEYSCAN_TIMEOUT_S} s), not one per black hole.`,
       `- **Memory**: VmHWM of the main step's node process (/proc/PID/status, sampled every 10 ms), while the node's host prints ${config.floodBytes / MiB} MiB of log lines during activation. Throughput = bytes ÷ the node's duration in the results output.`,
       '- **Startup**: `node dist/index.js` with `plan-only: true`, from spawn to the first stdout line, beside a bare `node -e` for scale.',
+      `- **Health**: ${HEALTH_NODES} nodes (${HOST_COST_MS / 1000} s on the host per push and per activation), all at once: the loop a user would write instead of the action (\`for n in …; do deploy --skip-checks --ssh-opts=… FLAKE#$n & done; wait\`, the same stand-in in the same run), then the action with \`skip-checks: true\` and \`parallel: ${HEALTH_NODES}\`, without and with the systemd health check (the sandbox hosts' systemctl stand-in answers at once). Alternated, medians of ${HEALTH_REPEATS}. The first ratio is the action's whole overhead; the difference of the last two is what the check costs.`,
       `- **Packages**: the same one-node dry run (skip-checks) on a node whose current and new generations are a few store paths, and on one whose two closures hold ${BIG_CLOSURE.toLocaleString('en')} paths each (real store paths, test-support/fleet closures.ts), alternated. The difference is what the packages stages cost: the host lists both closures with NAR sizes (\`nix path-info --recursive --size\`, one ssh session), the action diffs them.`,
       ''
     ].join('\n')

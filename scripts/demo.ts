@@ -5,7 +5,8 @@
  * stops everything.
  *
  *   npm run demo                 push to main: deploy 5 healthy nodes
- *   npm run demo -- --mixed      7 nodes with every kind of outcome
+ *   npm run demo -- --mixed      8 nodes with every kind of outcome (one unhealthy after the switch)
+ *   npm run demo -- --canary     the mixed fleet with the unhealthy node as canary: the rest is skipped
  *   npm run demo -- --pr         pull request: dry-activate every node
  *   npm run demo -- --keep-summary DIR   also write summary.md (and comment.md with --pr) to DIR
  */
@@ -16,7 +17,8 @@ import { startFakeGitHub } from '../test-support/github-api/server.js'
 import { removeRunDirs, runAction } from '../test-support/action/run-action.js'
 
 const args = process.argv.slice(2)
-const mixed = args.includes('--mixed')
+const canary = args.includes('--canary')
+const mixed = args.includes('--mixed') || canary
 const pullRequest = args.includes('--pr')
 const keepIndex = args.indexOf('--keep-summary')
 const keepDir = keepIndex === -1 ? null : args[keepIndex + 1]
@@ -87,7 +89,27 @@ const extra: FleetNodeSpec[] = [
     hostCostMs: 200,
     generations: generations({}, {})
   },
-  { name: 'offline-pi', kind: 'down' }
+  { name: 'offline-pi', kind: 'down' },
+  // deployed and confirmed, but nginx does not come back after the switch: unhealthy
+  {
+    name: 'frontline-web',
+    hostCostMs: 300,
+    changes: { restart: ['nginx.service'] },
+    systemd: {
+      failedBefore: ['fstrim.service'],
+      failedAfter: ['fstrim.service', 'nginx.service'],
+      journal: {
+        'nginx.service': [
+          'Dec 02 09:14:02 frontline-web systemd[1]: Starting Nginx Web Server...',
+          'Dec 02 09:14:02 frontline-web nginx-pre-start[2314]: nginx: [emerg] unknown directive "proxy_pas" in /etc/nginx/nginx.conf:41',
+          'Dec 02 09:14:02 frontline-web nginx-pre-start[2314]: nginx: configuration file /etc/nginx/nginx.conf test failed',
+          'Dec 02 09:14:02 frontline-web systemd[1]: nginx.service: Control process exited, code=exited, status=1/FAILURE',
+          "Dec 02 09:14:02 frontline-web systemd[1]: nginx.service: Failed with result 'exit-code'.",
+          'Dec 02 09:14:02 frontline-web systemd[1]: Failed to start Nginx Web Server.'
+        ]
+      }
+    }
+  }
 ]
 const nodes = mixed ? [...healthy, ...extra] : healthy
 
@@ -107,7 +129,8 @@ try {
       'github-token': 'demo-token-not-a-secret',
       'keyscan-timeout': '2',
       parallel: '4',
-      'pr-comment': 'auto'
+      'pr-comment': 'auto',
+      ...(canary ? { canary: 'frontline-web' } : {})
     },
     eventName: pullRequest ? 'pull_request' : 'push',
     eventPayload: pullRequest

@@ -1,11 +1,12 @@
 /**
  * `npm run screenshots`: the report as a user sees it. Runs the demo flows
- * (scripts/demo.ts: the 7-node mixed deploy, and the mixed pull-request dry
- * run) on the sandbox fleet with the bundled action, renders the job
+ * (scripts/demo.ts: the 8-node mixed deploy, the same fleet with a canary
+ * that stops the rollout, and the mixed pull-request dry run) on the sandbox fleet with the bundled action, renders the job
  * summaries and the PR comment to HTML with `marked` (GFM) in a page styled
  * like GitHub's light theme, and takes screenshots with headless Chromium:
  *
- *   docs/summary-deploy.png    job summary of the mixed deploy
+ *   docs/summary-deploy.png    job summary of the mixed deploy (one node unhealthy)
+ *   docs/summary-canary.png    job summary when the canary stopped the rollout
  *   docs/summary-dry-run.png   job summary of the pull-request dry run
  *   docs/pr-comment.png        the PR comment of that dry run
  *
@@ -252,12 +253,19 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'screenshots-'))
   try {
     const deploy = await demo(work, 'deploy', ['--mixed'])
+    const canary = await demo(work, 'canary', ['--canary'])
     const pr = await demo(work, 'pr', ['--mixed', '--pr'])
     const shots: Shot[] = [
       {
         name: 'summary-deploy',
-        title: 'Job summary: 7-node deploy',
+        title: 'Job summary: 8-node deploy',
         markdown: await readFile(join(deploy, 'summary.md'), 'utf8'),
+        frame: 'summary'
+      },
+      {
+        name: 'summary-canary',
+        title: 'Job summary: the canary stopped the rollout',
+        markdown: await readFile(join(canary, 'summary.md'), 'utf8'),
         frame: 'summary'
       },
       {

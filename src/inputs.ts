@@ -5,6 +5,12 @@ import { normalisedPrivateKeys } from './ssh/keys.js'
 import { parseDeployArgs } from './deploy/deploy-args.js'
 import { describeValue as describe } from './text.js'
 import { splitWords } from './words.js'
+import {
+  DEFAULT_HEALTH_TIMEOUT_SECONDS,
+  parseHealthCheck,
+  parseHealthTimeout,
+  type HealthCheck
+} from './health/mode.js'
 
 /** `true`, `false`, or decided by the event (`auto`). */
 export type Tristate = boolean | 'auto'
@@ -38,6 +44,10 @@ export interface Settings {
   readonly githubToken: string
   readonly prComment: Tristate
   readonly deployments: boolean
+  /** What runs on each node after it is deployed (never on dry runs). */
+  readonly healthCheck: HealthCheck
+  /** How long each of a node's health-check sessions may take. */
+  readonly healthTimeoutMs: number
   readonly planOnly: boolean
 }
 
@@ -117,6 +127,14 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
       'auto' as Tristate
     ),
     deployments: attempt(() => parseBoolean('deployments', getInput('deployments'), false), false),
+    healthCheck: attempt(() => parseHealthCheck(getInput('health-check')), {
+      kind: 'systemd',
+      requireSystemctl: false
+    } as HealthCheck),
+    healthTimeoutMs: attempt(
+      () => parseHealthTimeout(getInput('health-timeout')),
+      DEFAULT_HEALTH_TIMEOUT_SECONDS * 1000
+    ),
     planOnly
   }
   if (!planOnly && sshPrivateKey.trim() === '') {

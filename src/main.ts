@@ -1,11 +1,12 @@
 import * as core from '@actions/core'
 import { createNix, type FlakeCheckResult, type Nix } from './commands/nix.js'
-import { launchProcess, type Launcher } from './commands/process.js'
+import { launchProcess, runCommand, type Launcher, type RunCommand } from './commands/process.js'
 import { createKeyscan, type Keyscan } from './commands/ssh-keyscan.js'
 import { createSshKeygen, type SshKeygen } from './commands/ssh-keygen.js'
 import { deployNodes } from './deploy/deploy-nodes.js'
 import { chooseDeployRs } from './deploy/deploy-rs.js'
 import type { NodeStage } from './deploy/node-pipeline.js'
+import { healthStages } from './health/stages.js'
 import { CANCELLED_BEFORE_START, noneStarted } from './deploy/outcome.js'
 import { Cancellation, LOCAL_OUTPUT_EXTRA_MS } from './cancellation.js'
 import { ExpectedError } from './errors.js'
@@ -27,6 +28,8 @@ export interface Tools {
   keygen: SshKeygen
   keyscan: Keyscan
   launch: Launcher
+  /** Runs one short command: here, ssh for the health checks on the hosts. */
+  remote: RunCommand
 }
 
 export function defaultTools(): Tools {
@@ -34,7 +37,8 @@ export function defaultTools(): Tools {
     nix: createNix(),
     keygen: createSshKeygen(),
     keyscan: createKeyscan(),
-    launch: launchProcess
+    launch: launchProcess,
+    remote: runCommand
   }
 }
 
@@ -135,6 +139,12 @@ async function runPipeline(tools: Tools, cancellation: Cancellation): Promise<Re
     untrusted.info(
       `Planning ${dryRun ? 'a dry run' : 'a deploy'} of flake ${settings.flake} (event ${environment.eventName || 'unknown'})`
     )
+    if (settings.healthCheck.kind === 'command' && settings.healthCheck.command === 'true') {
+      // Any other value is a command (README "Inputs"); this one checks nothing.
+      core.warning(
+        "health-check: 'true' runs the command `true` on each host, which always passes. For the systemd check use auto or systemd."
+      )
+    }
     const plan = await makePlan(settings, dryRun, tools.nix, cancelled)
     for (const warning of plan.warnings) core.warning(warning)
     untrusted.info(`Targets: ${plan.nodes.map(node => node.name).join(', ')}`)
@@ -164,6 +174,17 @@ async function runPipeline(tools: Tools, cancellation: Cancellation): Promise<Re
       deployArgs: settings.deployArgs.deploy
     })
     const live = new LiveEcho(untrusted)
+    // Never on dry runs: nothing was switched.
+    const health = plan.dryRun
+      ? { before: [], after: [] }
+      : healthStages({
+          check: settings.healthCheck,
+          timeoutMs: settings.healthTimeoutMs,
+          workspace: setup.workspace,
+          sshUser: settings.sshUser,
+          run: tools.remote,
+          log: line => untrusted.info(line)
+        })
     const reports = await deployNodes({
       plan,
       settings,
@@ -171,8 +192,10 @@ async function runPipeline(tools: Tools, cancellation: Cancellation): Promise<Re
       deployRs: deployRs.argv,
       launch: tools.launch,
       cancelled,
-      before: [...deployments.before, packages.before],
-      after: [packages.after],
+      // The baseline last: as close to deploy-rs's start as it can be.
+      before: [...deployments.before, packages.before, ...health.before],
+      // Packages first: what the push brought is known whatever the health check says.
+      after: [packages.after, ...health.after],
       canary: new Set(plan.canary),
       onSettled: deployments.onSettled,
       echo: line => live.line(line)
@@ -270,7 +293,8 @@ function contextOf(
     runUrl: environment.runUrl,
     checkFailure: null,
     runError: null,
-    cancelled: false
+    cancelled: false,
+    canary: plan?.canary ?? []
   }
 }
 

@@ -10,6 +10,7 @@ export type NodeStatus =
   | 'dry-run'
   | 'failed'
   | 'rolled-back'
+  | 'unhealthy'
   | 'unreachable'
   | 'timed-out'
   | 'skipped'
@@ -22,7 +23,8 @@ export function isSuccess(status: NodeStatus): boolean {
 }
 
 /** Where a node's deploy stopped (README "Statuses"). */
-export type Stage = 'keyscan' | 'check' | 'eval' | 'build' | 'push' | 'activate' | 'confirm'
+export type Stage =
+  'keyscan' | 'check' | 'eval' | 'build' | 'push' | 'activate' | 'confirm' | 'health'
 
 /** Units that `switch-to-configuration dry-activate` said it would touch. */
 export interface UnitChanges {
@@ -31,6 +33,31 @@ export interface UnitChanges {
   start: string[]
   reload: string[]
   restartSystemd: boolean
+}
+
+/** The `health` field of a result: the check after the switch (README "Health checks"). */
+export interface HealthResult {
+  ok: boolean
+  /** Units failed after the deploy that had not failed before it. */
+  newlyFailed: string[]
+  /** Units failed after the deploy that had failed before it already (not held against the node). */
+  alreadyFailed: string[]
+  /** The last lines of what the check printed. */
+  output: string
+}
+
+/** The last journal lines of one newly failed unit, as the host printed them (not escaped). */
+export interface UnitJournal {
+  unit: string
+  lines: string[]
+}
+
+/** What the report shows of a health check beyond the `health` field. */
+export interface HealthDetail {
+  /** The journal of each newly failed unit. */
+  journals: UnitJournal[]
+  /** Why no check ran although one was asked for (e.g. no systemd on the host), or null. */
+  note: string | null
 }
 
 /** One object of the `results` output, exactly as the spec names its fields. */
@@ -44,7 +71,11 @@ export interface NodeResult {
   durationMs: number
   dryRun: boolean
   changes: UnitChanges | null
+  /** null when no check ran (off, dry run, not deployed, no systemd on `auto`). */
+  health: HealthResult | null
   error: string | null
+  /** For the report only, never in the `results` output. */
+  healthDetail?: HealthDetail
   /** What the change really changes, package by package (null: unknown; see packagesNote). */
   packages?: PackageDiff | null
 }
@@ -88,4 +119,6 @@ export interface RunContext {
   runError: string | null
   /** True when the job was cancelled while deploying. */
   cancelled: boolean
+  /** The canary nodes (deployed first), when the run had any. */
+  canary?: readonly string[]
 }

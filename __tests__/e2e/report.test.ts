@@ -369,8 +369,17 @@ describe('names with HTML and Markdown in them', () => {
       [...row[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map(cell => cell[1])
     )
     expect(rows).toHaveLength(4)
-    expect(rows[0]).toEqual(['Status', 'Node', 'Hostname', 'Duration', 'Stage', 'Packages'])
-    for (const row of rows) expect(row).toHaveLength(6)
+    // Health: the default health check ran on the deployed nodes; Packages: their diffs.
+    expect(rows[0]).toEqual([
+      'Status',
+      'Node',
+      'Hostname',
+      'Duration',
+      'Stage',
+      'Health',
+      'Packages'
+    ])
+    for (const row of rows) expect(row).toHaveLength(7)
     expect(rows.map(row => row[1])).toEqual(['Node', '&lt;b&gt;x|y&lt;/b&gt;', 'web', 'broken'])
     // The job log names the node as it is in its group title (a workflow command's data, not Markdown).
     expect(run.main.stdout).toContain(`::group::deploy-rs log: ${HTML_NODE} (✅ deployed)`)

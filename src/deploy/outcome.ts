@@ -59,6 +59,7 @@ export function nodeResult(
     durationMs: ended.durationMs,
     dryRun,
     changes: ended.changes,
+    health: null,
     error: ended.error
   }
 }

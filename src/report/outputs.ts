@@ -29,7 +29,14 @@ export function resultForOutput(r: NodeResult): NodeResult {
     durationMs: Math.round(r.durationMs),
     dryRun: r.dryRun,
     changes,
-    error: r.error,
+    health: r.health
+      ? {
+          ok: r.health.ok,
+          newlyFailed: [...r.health.newlyFailed],
+          alreadyFailed: [...r.health.alreadyFailed],
+          output: r.health.output
+        }
+      : null,
     packages: r.packages
       ? {
           upgraded: r.packages.upgraded.map(c => ({ ...c })),
@@ -38,7 +45,8 @@ export function resultForOutput(r: NodeResult): NodeResult {
           removed: r.packages.removed.map(c => ({ ...c })),
           sizeDelta: r.packages.sizeDelta
         }
-      : null
+      : null,
+    error: r.error
   }
 }
 

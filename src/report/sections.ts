@@ -8,6 +8,12 @@
  */
 import type { LogFileIssue, NodeReport, NodeResult, RunContext, UnitChanges } from '../model.js'
 import { isSuccess } from '../model.js'
+import {
+  alreadyFailedNote,
+  canaryStoppedCallout,
+  healthCell,
+  renderUnhealthyNode
+} from './health.js'
 import { condenseLog } from './log-excerpt.js'
 import { packagesCell, renderPackages } from './packages.js'
 import { capChars, codeSpan, htmlText, mdText, preLines, safeUrl } from './markdown.js'
@@ -31,6 +37,9 @@ export const CAPS = {
   shortError: 300,
   logLine: 1000
 } as const
+
+/** Journal lines shown per newly failed unit (what the check fetched). */
+const HEALTH_JOURNAL_LINES = 20
 
 /** How much detail one rendering carries; the report is rendered again with less when too big. */
 export interface Detail {
@@ -123,7 +132,7 @@ export function renderReport(
     renderTitle(ctx, results),
     renderHeader(ctx),
     `**Nodes:** ${formatTotals(results) || 'none'}`,
-    ...renderCallouts(ctx, detail.tailLines),
+    ...renderCallouts(ctx, detail.tailLines, results),
     detail.trimmed
       ? `> [!NOTE]\n> This report was shortened to stay under ${variant.limitText}: ${detail.trimmed}. The full log of every node is ${whereFullLogs(ctx)}.`
       : null,
@@ -131,6 +140,7 @@ export function renderReport(
     ctx.dryRun ? renderChanges(results, detail.changes) : null,
     renderPackagesSection(nodes, detail),
     renderFailures(nodes, detail),
+    detail.failures === 'none' ? null : renderHealthNotes(results),
     renderLogFileIssues(nodes),
     `📜 Full logs: ${whereFullLogs(ctx)}.`,
     variant.footer
@@ -173,7 +183,11 @@ export function renderHeader(ctx: RunContext): string {
   return parts.join(' · ')
 }
 
-export function renderCallouts(ctx: RunContext, tailLines: number): string[] {
+export function renderCallouts(
+  ctx: RunContext,
+  tailLines: number,
+  results: readonly NodeResult[] = []
+): string[] {
   const out: string[] = []
   if (ctx.runError) {
     out.push(
@@ -196,7 +210,39 @@ export function renderCallouts(ctx: RunContext, tailLines: number): string[] {
       '> [!WARNING]\n> **The job was cancelled.** Nodes that were pending or running are reported as `cancelled`.'
     )
   }
+  const stop = canaryStop(ctx, results)
+  if (stop) out.push(canaryStoppedCallout(stop.canary, stop.skipped))
   return out
+}
+
+/** The first canary that did not succeed, and how many other nodes were skipped after it. */
+function canaryStop(
+  ctx: RunContext,
+  results: readonly NodeResult[]
+): { canary: { node: string; status: string }; skipped: number } | null {
+  const canaries = new Set(ctx.canary ?? [])
+  if (canaries.size === 0 || ctx.cancelled) return null
+  const stopped = results.find(r => canaries.has(r.node) && !isSuccess(r.status))
+  if (!stopped) return null
+  const skipped = results.filter(r => !canaries.has(r.node) && r.status === 'skipped').length
+  return skipped > 0 ? { canary: { node: stopped.node, status: stopped.status }, skipped } : null
+}
+
+/** Deployed nodes whose check has something to say: units already failed, or why none ran. */
+export function renderHealthNotes(results: readonly NodeResult[]): string | null {
+  const items = results.flatMap(r => {
+    if (!isSuccess(r.status)) return []
+    const already = r.health?.alreadyFailed ?? []
+    const note = r.healthDetail?.note ?? null
+    if (already.length === 0 && note === null) return []
+    const text =
+      already.length > 0
+        ? alreadyFailedNote(already)
+        : `${mdText(capChars(note ?? '', CAPS.shortError))}.`
+    return [`- **${cell(r.node)}**: ${text}`]
+  })
+  if (items.length === 0) return null
+  return ['### Health notes', items.join('\n')].join('\n\n')
 }
 
 function cell(text: string): string {
@@ -227,6 +273,7 @@ export function renderTable(ctx: RunContext, results: readonly NodeResult[]): st
     ...(showProfiles ? [{ head: 'Profiles', align: ':--', value: profileCell }] : []),
     { head: 'Duration', align: '--:', value: r => formatDuration(r.durationMs) },
     { head: 'Stage', align: ':--', value: r => r.stage ?? '—' },
+    ...(showHealth(results) ? [{ head: 'Health', align: ':--', value: healthColumn }] : []),
     ...(ctx.dryRun ? [{ head: 'Would change', align: ':--', value: changeCounts }] : []),
     ...(results.some(r => r.packages !== undefined)
       ? [{ head: 'Packages', align: ':--', value: packagesColumn }]
@@ -238,6 +285,16 @@ export function renderTable(ctx: RunContext, results: readonly NodeResult[]): st
     row(columns.map(c => c.align)),
     ...results.map(r => row(columns.map(c => c.value(r))))
   ].join('\n')
+}
+
+/** The column appears when a check ran or was asked for on some node (not on dry runs, not with `false`). */
+function showHealth(results: readonly NodeResult[]): boolean {
+  // Records from before health checks existed have no `health` at all.
+  return results.some(r => (r.health ?? null) !== null || r.healthDetail !== undefined)
+}
+
+function healthColumn(r: NodeResult): string {
+  return healthCell(r.health ?? null)
 }
 
 /**
@@ -414,6 +471,18 @@ export function renderFailures(nodes: readonly NodeReport[], detail: Detail): st
   }
   const sections = failed.map(n => {
     const r = n.result
+    if (r.status === 'unhealthy') {
+      // deploy-rs succeeded: its log says nothing about why; the check's findings do.
+      return renderUnhealthyNode(
+        {
+          node: r.node,
+          error: failureReason(r),
+          health: r.health ?? null,
+          journals: r.healthDetail?.journals ?? []
+        },
+        Math.min(detail.tailLines, HEALTH_JOURNAL_LINES)
+      )
+    }
     const excerpt = condenseLog(n.logTail)
     const tail = detail.tailLines > 0 ? excerpt.lines.slice(-detail.tailLines) : []
     const planCondensed = excerpt.marker !== null && tail.includes(excerpt.marker)

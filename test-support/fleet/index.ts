@@ -37,6 +37,12 @@ import { resolveLoginUser, type LoginUser } from './login-user.js'
 import { defaultBasePort, PortPicker } from './ports.js'
 import { scenarioNode, setNodeBehaviour, writeScenario } from './scenario.js'
 import { startSshdHost, type SshdHost } from './sshd-host.js'
+import {
+  fakeSystemdCalls,
+  sessionPath,
+  setFakeSystemd,
+  writeFakeSystemdTools
+} from './fake-systemd.js'
 import { watchListenerRequests } from './listener-switch.js'
 import type {
   Fleet,
@@ -113,6 +119,7 @@ async function startHost(
   ports: PortPicker,
   authorizedKeysPath: string,
   user: LoginUser,
+  path: string,
   sessionEnv: Readonly<Record<string, string>>
 ): Promise<RunningHost> {
   const kind: HostKind = spec.kind ?? 'sshd'
@@ -126,6 +133,7 @@ async function startHost(
       stateDir,
       authorizedKeysPath,
       allowUsers,
+      sessionPath: path,
       sessionEnv
     })
     const host: FleetHost = {
@@ -230,11 +238,20 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
     if (daemonStart.daemon === null) notes.push(daemonStart.reason)
     nixDaemon = daemonStart.daemon
     const ports = new PortPicker(opts.basePort ?? defaultBasePort())
+    const systemdTools = await writeFakeSystemdTools(dir)
+    const hostBinDir = (i: number): string => join(dir, 'session-bin', String(i))
     const started = await Promise.allSettled(
       opts.nodes.map(async (spec, i) => {
         const stateDir = join(dir, 'hosts', safeDirName(spec.name))
         await mkdir(stateDir, { recursive: true })
         await chownToUser(stateDir)
+        await setFakeSystemd(
+          stateDir,
+          hostBinDir(i),
+          systemdTools.toolsDir,
+          spec.systemd,
+          chownToUser
+        )
         const host = await startHost(
           spec,
           `127.0.0.${firstAddress + i}`,
@@ -243,6 +260,7 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
           ports,
           authorizedKeysPath,
           user,
+          sessionPath(hostBinDir(i), systemdTools.usrBinShadow),
           nixDaemon?.env ?? {}
         )
         running.push(host)
@@ -345,6 +363,20 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
         return realpath(found.location).catch(() => null)
       },
       setBehaviour: (node, behaviour) => setNodeBehaviour(scenarioPath, node, behaviour),
+      setSystemd: (node, spec) =>
+        setFakeSystemd(
+          host(node).stateDir,
+          hostBinDir(hosts.indexOf(host(node))),
+          systemdTools.toolsDir,
+          spec,
+          chownToUser
+        ),
+      systemdCalls: node => fakeSystemdCalls(host(node).stateDir),
+      sessions: async node => {
+        const log = join(dir, 'sshd', String(hosts.indexOf(host(node))), 'sshd.log')
+        const text = await readFile(log, 'utf8').catch(() => '')
+        return text.split('\n').filter(line => line.includes('Accepted publickey for ')).length
+      },
       authorizeKey: line => appendFile(authorizedKeysPath, line.trim() + '\n'),
       stop
     }

@@ -24,7 +24,9 @@ export interface SshdHostOptions {
   stateDir: string
   authorizedKeysPath: string
   allowUsers: string[]
-  /** more variables for the host's sessions (e.g. the fleet's nix daemon), besides FLEET_HOST_DIR */
+  /** PATH of the sessions (sshd's default when undefined) */
+  sessionPath?: string
+  /** more variables for the host's sessions (e.g. the fleet's nix daemon), besides FLEET_HOST_DIR and PATH */
   sessionEnv?: Readonly<Record<string, string>>
 }
 
@@ -39,6 +41,15 @@ export interface SshdHost {
   stop(): Promise<void>
 }
 
+/** FLEET_HOST_DIR, PATH and whatever else the host's sessions get, as NAME=VALUE. */
+function sessionVariables(o: SshdHostOptions): string[] {
+  return [
+    `FLEET_HOST_DIR=${o.stateDir}`,
+    ...(o.sessionPath ? [`PATH=${o.sessionPath}`] : []),
+    ...Object.entries(o.sessionEnv ?? {}).map(([name, value]) => `${name}=${value}`)
+  ]
+}
+
 function renderConfig(o: SshdHostOptions, port: number, hostKeyPath: string): string {
   return [
     `ListenAddress ${o.address}`,
@@ -46,12 +57,16 @@ function renderConfig(o: SshdHostOptions, port: number, hostKeyPath: string): st
     `HostKey ${hostKeyPath}`,
     `AuthorizedKeysFile ${o.authorizedKeysPath}`,
     `AllowUsers ${o.allowUsers.join(' ')}`,
-    `SetEnv ${[`FLEET_HOST_DIR=${o.stateDir}`, ...Object.entries(o.sessionEnv ?? {}).map(([k, v]) => `${k}=${v}`)].map(v => `"${v}"`).join(' ')}`,
+    // one SetEnv line: sshd takes only the first
+    `SetEnv ${sessionVariables(o)
+      .map(v => `"${v}"`)
+      .join(' ')}`,
     // the temp dir's modes would not pass StrictModes, and PAM is not set up
     'StrictModes no',
     'UsePAM no',
     'PidFile none',
-    'LogLevel ERROR',
+    // INFO: one `Accepted publickey` line per session (Fleet.sessions counts them)
+    'LogLevel INFO',
     'PermitRootLogin yes',
     'PubkeyAuthentication yes',
     'PasswordAuthentication no',

@@ -6,6 +6,10 @@
  */
 import type { Generation, GenerationSpec } from './closures.js'
 
+import type { FakeSystemdSpec } from './fake-systemd.js'
+
+export type { FakeSystemdSpec }
+
 /**
  * What happens on a node's host when the stand-in deploys it. The lines each
  * prints are upstream's (see test-support/deploy-rs-stand-in and README.md).
@@ -91,6 +95,8 @@ export interface FleetNodeSpec {
   extraLines?: string[]
   /** `sshUser` in the flake: default the fleet's login user; null leaves it out */
   sshUser?: string | null
+  /** what the host's systemctl / journalctl say before and after an activation (default: healthy) */
+  systemd?: FakeSystemdSpec
   /**
    * What each profile of the node runs now and what the flake deploys: real
    * store paths (closures.ts). Default: DEFAULT_GENERATIONS (same packages,
@@ -207,6 +213,12 @@ export interface Fleet {
   setBehaviour(node: string, behaviour: Behaviour): Promise<void>
   /** authorizes one more public key line on every host (takes effect on the next login) */
   authorizeKey(publicKeyLine: string): Promise<void>
+  /** sets a node's systemd state (see FakeSystemdSpec); "before" is the host as it is now */
+  setSystemd(node: string, spec: FakeSystemdSpec): Promise<void>
+  /** every systemctl / journalctl call on the node's host so far, e.g. 'systemctl is-system-running' */
+  systemdCalls(node: string): Promise<string[]>
+  /** how many ssh sessions (accepted logins) the node's host has had so far */
+  sessions(node: string): Promise<number>
   /** ends every process of the fleet by pid (sshds, remote commands, stand-in runs left behind), waits, removes dir */
   stop(): Promise<void>
 }

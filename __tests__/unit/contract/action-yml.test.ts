@@ -33,6 +33,8 @@ const SPEC_INPUTS: Record<string, string | undefined> = {
   'github-token': '${{ github.token }}',
   'pr-comment': 'auto',
   deployments: 'false',
+  'health-check': 'auto',
+  'health-timeout': '120',
   'plan-only': 'false'
 }
 

@@ -37,6 +37,8 @@ function inputs(overrides: Record<string, string> = {}): (name: string) => strin
     'github-token': 'ghs_tokenvalue1234567890',
     'pr-comment': 'auto',
     deployments: 'false',
+    'health-check': 'auto',
+    'health-timeout': '120',
     'plan-only': 'false'
   }
   const all = { ...defaults, ...overrides }
@@ -82,6 +84,8 @@ describe('readSettings: defaults', () => {
       githubToken: 'ghs_tokenvalue1234567890',
       prComment: 'auto',
       deployments: false,
+      healthCheck: { kind: 'systemd', requireSystemctl: false },
+      healthTimeoutMs: 120_000,
       planOnly: false
     })
   })

@@ -113,7 +113,8 @@ function fakeTools(world: World): Tools {
         ? { lines: [], problem: 'Connection refused' }
         : { lines: [`${host} ${HOST_KEY}`], problem: null }
     },
-    launch
+    launch,
+    remote: () => Promise.reject(new Error('no remote command in these tests'))
   }
 }
 
@@ -150,7 +151,9 @@ beforeEach(() => {
     'fail-fast': 'false',
     parallel: '1',
     deployments: 'false',
-    'pr-comment': 'false'
+    'pr-comment': 'false',
+    // health checks through Tools: __tests__/unit/orchestration/health.test.ts
+    'health-check': 'false'
   })
   stdoutLines = []
   process.stdout.write = ((chunk: string | Uint8Array) => {

@@ -43,6 +43,8 @@ function settings(overrides: Partial<Settings> = {}): Settings {
     githubToken: '',
     prComment: 'auto',
     deployments: false,
+    healthCheck: { kind: 'off' },
+    healthTimeoutMs: 120_000,
     planOnly: true,
     ...overrides
   }

@@ -36,6 +36,8 @@ function settings(): Settings {
     githubToken: '',
     prComment: 'auto',
     deployments: false,
+    healthCheck: { kind: 'off' },
+    healthTimeoutMs: 120_000,
     planOnly: true
   } as Settings
 }

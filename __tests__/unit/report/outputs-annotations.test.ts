@@ -14,8 +14,9 @@ const SPEC_FIELDS = [
   'durationMs',
   'dryRun',
   'changes',
-  'error',
-  'packages'
+  'health',
+  'packages',
+  'error'
 ]
 
 describe('writeOutputs', () => {
@@ -50,8 +51,9 @@ describe('writeOutputs', () => {
         reload: ['dbus.service'],
         restartSystemd: false
       },
-      error: null,
-      packages: null
+      health: null,
+      packages: null,
+      error: null
     })
     expect(parsed[3]).toMatchObject({
       node: 'cache-1',

@@ -42,6 +42,7 @@ export function result(overrides: Partial<NodeResult> = {}): NodeResult {
     durationMs: 1000,
     dryRun: false,
     changes: null,
+    health: null,
     error: null,
     ...overrides
   }
