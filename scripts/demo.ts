@@ -95,6 +95,7 @@ const extra: FleetNodeSpec[] = [
     name: 'frontline-web',
     hostCostMs: 300,
     changes: { restart: ['nginx.service'] },
+    generations: generations({ nginx: '1.26.1' }, { nginx: '1.27.0' }),
     systemd: {
       failedBefore: ['fstrim.service'],
       failedAfter: ['fstrim.service', 'nginx.service'],
