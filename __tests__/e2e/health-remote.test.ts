@@ -197,7 +197,8 @@ describe('health checks on sandbox hosts', () => {
     const pass = await checkAround('healthy', {
       kind: 'command',
       command:
-        'test -s "$FLEET_HOST_DIR/generation-system" && echo "generation $(cat "$FLEET_HOST_DIR/generation-system")"'
+        // the profile as nix-env leaves it: system -> system-N-link (test-support/fleet/profiles.ts)
+        'g=$(readlink "$FLEET_HOST_DIR/profiles/system") && g=${g%-link} && echo "generation ${g##*-}"'
     })
     expect(pass.verdict.health).toMatchObject({
       ok: true,

@@ -130,7 +130,9 @@ describe('a custom check', () => {
     const pass = await runOnFleet(fleet, {
       inputs: {
         targets: 'web',
-        'health-check': 'echo "generation $(cat "$FLEET_HOST_DIR/generation-system")"'
+        // the profile as nix-env leaves it: system -> system-N-link (test-support/fleet/profiles.ts)
+        'health-check':
+          'g=$(readlink "$FLEET_HOST_DIR/profiles/system") && g=${g%-link} && echo "generation ${g##*-}"'
       }
     })
     expect(pass.main.code).toBe(0)

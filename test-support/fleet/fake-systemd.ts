@@ -6,17 +6,19 @@
  * the machine's own /usr/bin/systemctl, so a host can also have none.
  *
  * What they print follows the host's state: BEFORE an activation (the
- * profile generations the deploy-rs stand-in keeps in FLEET_HOST_DIR are
- * as they were when the state was set) and AFTER one (a generation moved:
- * the stand-in's activation really ran on the host). A rollback moves them
- * back, and the host is "before" again, as a real rolled-back host is.
+ * host's profiles — the nix-env symlinks in FLEET_HOST_DIR/profiles and
+ * stand-in-profiles, profiles.ts — point at the generations they did when
+ * the state was set) and AFTER one (a profile moved: the stand-in's
+ * activation really ran on the host). A rollback moves it back, and the host
+ * is "before" again, as a real rolled-back host is.
  *
  * Files, in FLEET_HOST_DIR/systemd: failed-before, failed-after (a unit per
  * line), journal (`unit<TAB>line`), starting-seconds, hang, baseline (the
- * sum of the generations above 1 when the state was set), calls (every invocation).
+ * sum of the profiles' current generation numbers when the state was set),
+ * calls (every invocation).
  */
 import { readdirSync } from 'node:fs'
-import { chmod, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 /** A host's systemd as the health check sees it. Default: healthy (nothing failed). */
@@ -43,9 +45,20 @@ const SYSTEMCTL = `#!/bin/sh
 # The sandbox fleet's systemctl (test-support/fleet/fake-systemd.ts).
 S="\${FLEET_HOST_DIR:?not a sandbox fleet host}/systemd"
 printf '%s\\n' "systemctl $*" >> "$S/calls"
+# the profiles (PROFILE -> PROFILE-N-link, as nix-env leaves them): the sum of their N
+profiles() {
+  for p in "$FLEET_HOST_DIR"/profiles/* "$FLEET_HOST_DIR"/stand-in-profiles/*; do
+    [ -L "$p" ] || continue
+    case "$p" in *-link) continue ;; esac
+    printf '%s\\n' "$p"
+  done
+}
 sum=0
-# a profile without a generation file is at generation 1 (the stand-in's nix-env)
-for f in "$FLEET_HOST_DIR"/generation-*; do [ -e "$f" ] && sum=$((sum + $(cat "$f") - 1)); done
+for p in $(profiles); do
+  n=$(readlink "$p"); n=\${n%-link}; n=\${n##*-}
+  case "$n" in '' | *[!0-9]*) continue ;; esac
+  sum=$((sum + n))
+done
 if [ "$sum" = "$(cat "$S/baseline" 2>/dev/null || echo 0)" ]; then phase=before; else phase=after; fi
 if [ "$phase" = after ] && [ -e "$S/hang" ]; then
   i=0
@@ -55,7 +68,7 @@ fi
 case "\${1-}" in
   is-system-running)
     if [ "$phase" = after ] && [ -s "$S/starting-seconds" ]; then
-      since=$(stat -c %Y "$FLEET_HOST_DIR"/generation-* | sort -n | tail -n 1)
+      since=$(for p in $(profiles); do stat -c %Y "$p"; done | sort -n | tail -n 1)
       if [ $(( $(date +%s) - since )) -lt "$(cat "$S/starting-seconds")" ]; then echo starting; exit 1; fi
     fi
     if [ -s "$S/failed-$phase" ]; then echo degraded; exit 1; fi
@@ -119,11 +132,18 @@ export function sessionPath(hostBinDir: string, usrBinShadow: string): string {
   return [hostBinDir, '/usr/local/bin', usrBinShadow, ...SYSTEM_DIRS_AFTER].join(':')
 }
 
-/** The sum of a host's profile generations above 1, as the stand-in systemctl computes it. */
+/** The sum of a host's profiles' current generation numbers, as the stand-in systemctl computes it. */
 async function generationSum(stateDir: string): Promise<number> {
-  const names = (await readdir(stateDir)).filter(name => name.startsWith('generation-'))
   let sum = 0
-  for (const name of names) sum += Number((await readFile(join(stateDir, name), 'utf8')).trim()) - 1
+  for (const kind of ['profiles', 'stand-in-profiles']) {
+    const dir = join(stateDir, kind)
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (name.endsWith('-link')) continue
+      const target = await readlink(join(dir, name)).catch(() => '')
+      const n = /-(\d+)-link$/.exec(target)?.[1]
+      if (n !== undefined) sum += Number(n)
+    }
+  }
   return sum
 }
 

@@ -240,11 +240,19 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
     const ports = new PortPicker(opts.basePort ?? defaultBasePort())
     const systemdTools = await writeFakeSystemdTools(dir)
     const hostBinDir = (i: number): string => join(dir, 'session-bin', String(i))
+    const stateDirs = opts.nodes.map(spec => join(dir, 'hosts', safeDirName(spec.name)))
+    for (const stateDir of stateDirs) {
+      await mkdir(stateDir, { recursive: true })
+      await chownToUser(stateDir)
+    }
+    // The profiles first: a host's systemd state takes the generations it holds as "before".
+    const nodeProfiles = await prepareProfiles(
+      opts.nodes.map((spec, i) => ({ spec, stateDir: stateDirs[i]! })),
+      process.getuid?.() === 0 && user.uid !== 0 ? { uid: user.uid, gid: user.gid } : null
+    )
     const started = await Promise.allSettled(
       opts.nodes.map(async (spec, i) => {
-        const stateDir = join(dir, 'hosts', safeDirName(spec.name))
-        await mkdir(stateDir, { recursive: true })
-        await chownToUser(stateDir)
+        const stateDir = stateDirs[i]!
         await setFakeSystemd(
           stateDir,
           hostBinDir(i),
@@ -279,10 +287,6 @@ export async function startFleet(opts: StartFleetOptions): Promise<Fleet> {
     const sshConfigPath = join(dir, 'ssh_config')
     await writeFile(sshConfigPath, renderSshConfig(hosts, knownHostsPath, privateKeyPath))
 
-    const nodeProfiles = await prepareProfiles(
-      opts.nodes.map((spec, i) => ({ spec, stateDir: hosts[i]!.stateDir })),
-      process.getuid?.() === 0 && user.uid !== 0 ? { uid: user.uid, gid: user.gid } : null
-    )
     hosts.forEach((h, i) => (h.profiles = nodeProfiles[i]!))
     await writeFile(
       join(flakeDir, 'flake.nix'),
