@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -164,8 +164,15 @@ describe('the remote scripts', () => {
     binDir = join(dir, `bin-${hostCount}`)
     await setFakeSystemd(stateDir, binDir, tools.toolsDir, spec)
   }
-  /** The stand-in deploy-rs's activation: a new generation of the profile. */
-  const activate = (): Promise<void> => writeFile(join(stateDir, 'generation-system'), '2\n')
+  /**
+   * The stand-in deploy-rs's activation: a new generation of the profile, as
+   * nix-env leaves it (system -> system-1-link; test-support/fleet/profiles.ts).
+   */
+  const activate = async (): Promise<void> => {
+    await mkdir(join(stateDir, 'profiles'), { recursive: true })
+    await symlink('/nix/store/x', join(stateDir, 'profiles', 'system-1-link'))
+    await symlink('system-1-link', join(stateDir, 'profiles', 'system'))
+  }
   function onHost(command: string): { stdout: string; stderr: string } {
     const result = spawnSync('sh', ['-c', command], {
       encoding: 'utf8',
