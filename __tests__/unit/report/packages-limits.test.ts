@@ -59,7 +59,9 @@ describe('packages within GitHub limits', () => {
     for (let n = 0; n < 100; n++) {
       expect(body).toContain(`| node-${n} | \`node-${n}.example.net\``)
     }
-    expect(body.match(/\| 2000&nbsp;↑ · 0&nbsp;\+ · 0&nbsp;− · \+11\.8&nbsp;MiB \|/g)).toHaveLength(100)
+    expect(body.match(/\| 2000&nbsp;↑ · 0&nbsp;\+ · 0&nbsp;− · \+11\.8&nbsp;MiB \|/g)).toHaveLength(
+      100
+    )
     // The shared changes said once, the rest cut per node.
     expect(body).not.toContain('The rest of this comment was cut')
     expect(body).toContain('**On all 100 nodes:**')
