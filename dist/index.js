@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3539);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(595);
 /** Entry point of the main step (action.yml `runs.main`). */
 
 const end = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29229,7 +29229,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3539:
+/***/ 595:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32451,7 +32451,9 @@ function lastLines(text, count) {
 const NIX_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
 /**
  * Lists every node without building anything: `path` is never forced.
- * sshOpts append node ++ top-level, as deploy-rs does.
+ * sshOpts append node ++ top-level, as deploy-rs does; per profile the
+ * settings that say where activate-rs keeps it (user: profile over node over
+ * top level; profilePath is a profile's own).
  */
 const INVENTORY_EXPRESSION = `d: builtins.mapAttrs (name: n: {
   hostname = n.hostname or null;
@@ -32459,6 +32461,11 @@ const INVENTORY_EXPRESSION = `d: builtins.mapAttrs (name: n: {
   sshOpts = (n.sshOpts or [ ]) ++ (d.sshOpts or [ ]);
   profiles = builtins.attrNames (n.profiles or { });
   profilesOrder = n.profilesOrder or [ ];
+  profileSettings = builtins.mapAttrs (_: p: {
+    user = p.user or n.user or d.user or null;
+    sshUser = p.sshUser or n.sshUser or d.sshUser or null;
+    profilePath = p.profilePath or null;
+  }) (n.profiles or { });
 }) (d.nodes or { })`;
 /** A nix command that failed: a one-line reason plus the tail of its output. */
 class NixError extends ExpectedError {
@@ -32926,10 +32933,6 @@ function quoteName(name) {
 }
 
 ;// CONCATENATED MODULE: ./src/model.ts
-/**
- * The data that flows between the stages of a run. Each stage imports these
- * types; none imports a later stage.
- */
 const SUCCESS_STATUSES = ['deployed', 'dry-run'];
 function isSuccess(status) {
     return SUCCESS_STATUSES.includes(status);
@@ -32972,6 +32975,7 @@ function nodeResult(node, dryRun, ended) {
         durationMs: ended.durationMs,
         dryRun,
         changes: ended.changes,
+        health: null,
         error: ended.error
     };
 }
@@ -33014,6 +33018,120 @@ function stripAnsi(text) {
 function describeValue(value) {
     const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value;
     return JSON.stringify(shown);
+}
+
+;// CONCATENATED MODULE: ./src/packages/plan-paths.ts
+
+/**
+ * The new store path of each profile, from the plan deploy-rs prints before
+ * it builds (src/cli.rs `print_deployment`): `The following profiles are
+ * going to be deployed:` and then TOML, one table per node and profile —
+ *
+ *     [web.system]
+ *     user = "root"
+ *     path = "/nix/store/...-nixos-system-web-24.05..."
+ *
+ * Keys that are not bare TOML keys are quoted (`["db.lan".system]`). The
+ * plan ends at the first line that is not TOML (the next log line).
+ */
+const PLAN_START = 'The following profiles are going to be deployed:';
+const BARE_KEY = /^[A-Za-z0-9_-]+/;
+/** A TOML key path `a."b.c".d` into its keys; null when it is not one. */
+function parseTomlKeys(text) {
+    const keys = [];
+    let rest = text.trim();
+    for (;;) {
+        let key = null;
+        const bare = BARE_KEY.exec(rest);
+        if (bare !== null) {
+            key = bare[0];
+            rest = rest.slice(key.length);
+        }
+        else if (rest.startsWith('"')) {
+            const match = /^"(?:[^"\\]|\\.)*"/.exec(rest);
+            if (match === null)
+                return null;
+            try {
+                key = JSON.parse(match[0]);
+            }
+            catch {
+                return null;
+            }
+            rest = rest.slice(match[0].length);
+        }
+        else if (rest.startsWith("'")) {
+            const end = rest.indexOf("'", 1);
+            if (end < 0)
+                return null;
+            key = rest.slice(1, end);
+            rest = rest.slice(end + 1);
+        }
+        if (key === null)
+            return null;
+        keys.push(key);
+        rest = rest.trimStart();
+        if (rest === '')
+            return keys;
+        if (!rest.startsWith('.'))
+            return null;
+        rest = rest.slice(1).trimStart();
+    }
+}
+/** Reads plan lines as they come; `paths` holds node → profile → new store path. */
+class PlanPathReader {
+    paths = new Map();
+    state = 'before';
+    table = null;
+    push(rawLine) {
+        // Only the first plan counts: deploy-rs prints it before any host is
+        // reached, so a host cannot print one of its own ahead of it.
+        if (this.state === 'after')
+            return;
+        const line = stripAnsi(rawLine).trimEnd();
+        if (this.state === 'before') {
+            if (line.endsWith(PLAN_START))
+                this.state = 'in';
+            return;
+        }
+        if (line.trim() === '')
+            return;
+        // the rest of a value written over several lines (an array)
+        if (/^\s*(?:["'\]]|-?\d)/.test(line))
+            return;
+        const header = /^\s*\[(.*)\]\s*$/.exec(line);
+        if (header !== null) {
+            this.table = parseTomlKeys(header[1]);
+            return;
+        }
+        const entry = /^\s*([A-Za-z0-9_-]+)\s*=\s*(.*)$/.exec(line);
+        if (entry === null) {
+            this.state = 'after';
+            return;
+        }
+        if (entry[1] !== 'path' || this.table === null || this.table.length !== 2)
+            return;
+        const value = entry[2];
+        let path;
+        try {
+            path = JSON.parse(value);
+        }
+        catch {
+            return;
+        }
+        if (typeof path !== 'string')
+            return;
+        const [node, profile] = this.table;
+        const profiles = this.paths.get(node) ?? new Map();
+        profiles.set(profile, path);
+        this.paths.set(node, profiles);
+    }
+}
+/** The plan's paths of one deploy-rs log. */
+function parsePlanPaths(lines) {
+    const reader = new PlanPathReader();
+    for (const line of lines)
+        reader.push(line);
+    return reader.paths;
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/log-patterns.ts
@@ -33205,7 +33323,7 @@ class DeployLogParser {
         this.maxTailLineLength = Math.max(16, options.maxTailLineLength ?? DEFAULT_MAX_TAIL_LINE_LENGTH);
     }
     /** Feeds one line (without its newline) from deploy-rs's stdout or stderr. */
-    push(rawLine, _stream = 'stderr') {
+    push(rawLine) {
         this.byteCount += Buffer.byteLength(rawLine, 'utf8') + 1;
         const line = stripAnsi(rawLine);
         this.ring.add(line.length > this.maxTailLineLength ? `${line.slice(0, this.maxTailLineLength)}…` : line);
@@ -33472,7 +33590,7 @@ function swapUnitName(device) {
 
 const MAX_ERROR_LENGTH = 300;
 /** Collapses whitespace to one line and cuts it to `max` characters. */
-function oneLine(text, max = MAX_ERROR_LENGTH) {
+function errorLine(text, max = MAX_ERROR_LENGTH) {
     const flat = text.replace(/\s+/g, ' ').trim();
     return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
@@ -33510,7 +33628,7 @@ function classifyRun(input) {
     const ended = (status, stage, error) => ({
         status,
         stage,
-        error: oneLine(error),
+        error: errorLine(error),
         changes: partialChanges
     });
     if (input.startError)
@@ -34005,14 +34123,26 @@ async function runNodePipeline(node, pipeline) {
         return notStarted(node, pipeline.dryRun, 'cancelled', CANCELLED_BEFORE_START);
     let record = withFields(await pipeline.deploy(node), fields);
     for (const stage of pipeline.after) {
-        if (!isSuccess(record.result.status) || pipeline.abortSignal.aborted)
+        if (pipeline.abortSignal.aborted)
             break;
-        const output = await stage.run(node, pipeline.abortSignal);
-        record = withFields(record, output.fields ?? {});
+        const ok = isSuccess(record.result.status);
+        if (!ok && !(stage.alsoAfterPush && pastPush(record.result)))
+            continue;
+        const output = await stage.run(node, pipeline.abortSignal, record);
+        record = { ...withFields(record, output.fields ?? {}), ...output.record };
         if (output.failure)
             record = withFields(record, output.failure);
     }
     return withFields(record, { durationMs: Date.now() - started });
+}
+/**
+ * deploy-rs got past its push and the host still answers: the activation or
+ * confirmation failed (or was rolled back). Not after a timeout, a cancel or
+ * an unreachable host: asking that host again would only wait.
+ */
+function pastPush(result) {
+    return ((result.stage === 'activate' || result.stage === 'confirm') &&
+        (result.status === 'failed' || result.status === 'rolled-back'));
 }
 function withFields(record, fields) {
     return { ...record, result: { ...record.result, ...fields } };
@@ -34066,6 +34196,7 @@ async function scheduleNodes(items, options, runOne) {
 
 
 
+
 const DEFAULT_KILL_GRACE_MS = 5_000;
 const DEFAULT_LIVE_ECHO_BYTES = 2 * 1024 * 1024;
 /**
@@ -34088,18 +34219,21 @@ async function runDeployRs(job, index, options) {
     const logFile = (0,external_node_path_namespaceObject.join)(options.logsDir, logFileName(index, node.name));
     const logWriter = openLogFile(logFile, { capBytes: options.logFileCapBytes });
     const parser = new DeployLogParser({ tailLines: options.tailLines });
+    // The new store path of each profile, from deploy-rs's plan (what the packages diff compares).
+    const plan = new PlanPathReader();
     const liveLimit = options.liveEchoBytes ?? DEFAULT_LIVE_ECHO_BYTES;
     let echoed = 0;
     let echoStopped = false;
     const child = options.launch(job.argv, options.env);
-    const onLine = (stream) => (line) => {
-        parser.push(line, stream);
+    const onLine = (line) => {
+        parser.push(line);
+        plan.push(line);
         if (!logWriter.line(line))
             pauseUntilWritable(logWriter, child.stdout, child.stderr);
         if (echoed < liveLimit) {
             echoed += line.length;
-            // The node prefix keeps a log line from ever starting with "::" (a workflow command).
-            // The runner also ends lines at a bare CR, so every CR-separated piece gets the prefix.
+            // The runner ends lines at a bare CR, so every CR-separated piece names its node.
+            // (The echo reaches the job log inside an inert block: src/untrusted-text.ts.)
             for (const piece of line.split('\r'))
                 options.echo(`${node.name} | ${piece}`);
         }
@@ -34108,8 +34242,8 @@ async function runDeployRs(job, index, options) {
             options.echo(`${node.name} | … more output: see the "${node.name}" log group at the end of the job`);
         }
     };
-    const stdout = new LineSplitter(onLine('stdout'));
-    const stderr = new LineSplitter(onLine('stderr'));
+    const stdout = new LineSplitter(onLine);
+    const stderr = new LineSplitter(onLine);
     child.stdout.on('data', (chunk) => stdout.push(chunk));
     child.stderr.on('data', (chunk) => stderr.push(chunk));
     const end = await supervise(child, {
@@ -34146,7 +34280,8 @@ async function runDeployRs(job, index, options) {
         logFile,
         logTail: parser.tail(),
         logBytes: stdout.bytesSeen + stderr.bytesSeen,
-        logFileIssue
+        logFileIssue,
+        newPaths: Object.fromEntries(plan.paths.get(node.name) ?? [])
     };
 }
 /** Stops reading the child while the log file catches up, so memory stays bounded. */
@@ -34255,6 +34390,511 @@ async function chooseDeployRs(configured, flake, nix, findExecutable = findOnPat
 /** A program's path (on PATH, or as given when it holds a '/'), or null when it is not an executable file. */
 async function findOnPath(program) {
     return (await which(program, false)) || null;
+}
+
+;// CONCATENATED MODULE: ./src/ssh/remote-command.ts
+
+
+
+
+/**
+ * The user deploy-rs logs in as: the `ssh-user` input (deploy-rs
+ * `--ssh-user`), else the node's sshUser, else the local user name.
+ */
+function sshUserFor(target, sshUserOverride, localUser = () => (0,external_node_os_namespaceObject.userInfo)().username) {
+    return sshUserOverride ?? target.sshUser ?? localUser();
+}
+/**
+ * The argument vector of `ssh` running one command on the node, over the
+ * same connection settings deploy-rs gets (the workspace's config file,
+ * known_hosts and key, the node's own sshOpts) and the same destination
+ * `user@hostname`. `--` ends ssh's options before the destination, so no
+ * user name from a flake can be read as an option; the command is one word,
+ * which ssh hands to the login shell of the host's user as it is.
+ */
+function remoteCommandArgv(workspace, target, user, command) {
+    return [
+        'ssh',
+        ...sshOptionsFor(workspace, target.sshOpts),
+        '--',
+        `${user}@${target.hostname}`,
+        command
+    ];
+}
+/**
+ * Runs one command on a node over ssh. The child environment holds no
+ * inputs or tokens (runCommand), and carries the workspace marker so that
+ * the post step can find ssh should the main step be killed.
+ */
+async function runRemoteCommand(options) {
+    const run = options.run ?? runCommand;
+    const argv = remoteCommandArgv(options.workspace, options.target, options.user, options.command);
+    const result = await run(argv, {
+        timeoutMs: options.timeoutMs,
+        maxOutputBytes: options.maxOutputBytes,
+        extraEnv: { [WORKSPACE_MARKER]: options.workspace.dir },
+        abortSignal: options.abortSignal
+    });
+    if (options.abortSignal?.aborted)
+        return { kind: 'cancelled' };
+    if (result.startError) {
+        return { kind: 'broken', message: `ssh could not be started: ${result.startError.message}` };
+    }
+    if (result.timedOut)
+        return { kind: 'timed-out', stdout: result.stdout, stderr: result.stderr };
+    if (result.code === null) {
+        return { kind: 'broken', message: `ssh was killed by ${result.signal ?? 'a signal'}` };
+    }
+    return { kind: 'exited', exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
+}
+/** ssh exits with 255 when it cannot connect, authenticate or verify the host key. */
+const SSH_FAILURE_EXIT = 255;
+/**
+ * ssh's own complaint when it exited 255 (its last stderr lines), null for
+ * any other ending. A remote command may exit 255 itself; callers that run
+ * commands of their own never do.
+ */
+function sshFailure(outcome) {
+    if (outcome.kind !== 'exited' || outcome.exitCode !== SSH_FAILURE_EXIT)
+        return null;
+    const lines = lastLines(outcome.stderr, 3);
+    return lines.length > 0 ? lines.join(' / ') : 'ssh exited with code 255';
+}
+
+;// CONCATENATED MODULE: ./src/ssh/shell-quote.ts
+/**
+ * Quotes one value for a POSIX shell (ssh hands a remote command to the
+ * login shell of the host's user: sh, bash, zsh all read single quotes the
+ * same way). Everything between single quotes is literal; a single quote
+ * itself ends the quoting, is written as `\'`, and quoting starts again.
+ * NUL cannot be passed through a shell at all, so it is refused.
+ */
+function shellQuote(value) {
+    if (value.includes('\0'))
+        throw new Error('a NUL byte cannot be passed to a remote shell');
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+;// CONCATENATED MODULE: ./src/health/systemd-check.ts
+/**
+ * The systemd health check as data: the two remote scripts (one ssh round
+ * trip each) and the parsers of what they print.
+ *
+ * Each script marks its own lines with a token drawn fresh for the run:
+ * `TOKEN:tag args`. The host's programs print between those lines and do
+ * not know the token, so a unit name or a journal line can never pass for
+ * one of the script's markers.
+ *
+ * The scripts are POSIX sh, run as `sh -c '...'` whatever the login shell
+ * of the host's user is, and written on one line (fish and csh users too).
+ */
+
+
+/** journalctl lines shown per newly failed unit. */
+const JOURNAL_LINES = 20;
+/** Units whose journal is fetched, at most (the rest are only named). */
+const MAX_JOURNALS = 10;
+/** Characters kept of one journal line (the host cuts first, in bytes). */
+const MAX_LINE_CHARS = 500;
+/** Failed units read from one listing, at most. */
+const systemd_check_MAX_UNITS = 500;
+const LIST_FAILED = 'systemctl list-units --failed --plain --no-legend --no-pager';
+/** A marker token nobody can guess: 32 hex digits from the system's CSPRNG. */
+function newHealthToken() {
+    return (0,external_node_crypto_.randomBytes)(16).toString('hex');
+}
+/** `sh -c '<script>'`: the script runs under sh whatever the user's login shell is. */
+function viaSh(script) {
+    return `sh -c ${shellQuote(script)}`;
+}
+/**
+ * BEFORE the deploy: is there a systemctl, and which units have failed.
+ * systemctl's stderr goes to ssh's stderr (the reason if the listing fails).
+ */
+function beforeScript(token) {
+    return viaSh([
+        `T=${shellQuote(token)};`,
+        'if ! command -v systemctl >/dev/null 2>&1; then echo "$T:no-systemctl"; exit 0; fi;',
+        'echo "$T:failed-units";',
+        `${LIST_FAILED};`,
+        'echo "$T:end $?"'
+    ].join(' '));
+}
+/**
+ * AFTER the deploy: wait up to `waitSeconds` while `is-system-running` says
+ * `starting` (or `initializing`), print the final state, list the failed
+ * units, then print the journal of each failed unit that was not already
+ * failed before (passed in, quoted), at most MAX_JOURNALS of them.
+ */
+function afterScript(token, alreadyFailed, waitSeconds) {
+    const wait = Math.max(0, Math.floor(waitSeconds));
+    // Spaces around every name: `case " $before " in *" $u "*` matches whole names only.
+    const before = ` ${alreadyFailed.join(' ')} `;
+    return viaSh([
+        `T=${shellQuote(token)}; before=${shellQuote(before)};`,
+        'if ! command -v systemctl >/dev/null 2>&1; then echo "$T:no-systemctl"; exit 0; fi;',
+        `end=$(( $(date +%s) + ${wait} ));`,
+        'state=$(systemctl is-system-running 2>/dev/null);',
+        'while { [ "$state" = starting ] || [ "$state" = initializing ]; } && [ "$(date +%s)" -lt "$end" ]; do',
+        'sleep 1; state=$(systemctl is-system-running 2>/dev/null);',
+        'done;',
+        'echo "$T:state $state";',
+        `failed=$(${LIST_FAILED}); status=$?;`,
+        'echo "$T:failed-units"; [ -n "$failed" ] && printf "%s\\n" "$failed"; echo "$T:end $status";',
+        '[ "$status" = 0 ] || exit 0;',
+        'set -f; n=0;',
+        'printf "%s\\n" "$failed" | while IFS= read -r line; do',
+        // word splitting with globbing off: the first word is the unit (after a status mark, if any)
+        'set -- $line; case "${1-}" in "●"|"*"|"×") shift ;; esac; u=${1-};',
+        '[ -n "$u" ] || continue;',
+        'case "$before" in *" $u "*) continue ;; esac;',
+        `n=$((n + 1)); [ "$n" -le ${MAX_JOURNALS} ] || break;`,
+        'echo "$T:journal $u";',
+        `journalctl -u "$u" -n ${JOURNAL_LINES} --no-pager 2>&1 | tail -n ${JOURNAL_LINES} | cut -b 1-${MAX_LINE_CHARS * 4};`,
+        'echo "$T:journal-end";',
+        'done;',
+        'exit 0'
+    ].join(' '));
+}
+/** A systemd unit name: letters, digits and `:_.@\-`, with a type suffix. */
+const UNIT_NAME = /^[A-Za-z0-9:_.@\\-]+\.(?:service|socket|device|mount|automount|swap|target|path|timer|slice|scope)$/;
+/** Status marks some systemctl versions print before a unit, even with --plain. */
+const STATUS_MARKS = new Set(['●', '*', '×']);
+/**
+ * The unit names of a `systemctl list-units --failed --plain --no-legend`
+ * listing: the first word of each line (after a status mark). Lines that do
+ * not start with a unit name (warnings, a legend) are not units.
+ */
+function parseFailedUnits(listing) {
+    const units = [];
+    for (const line of listing.split('\n')) {
+        const words = line.trim().split(/\s+/);
+        const unit = STATUS_MARKS.has(words[0] ?? '') ? words[1] : words[0];
+        if (unit !== undefined && UNIT_NAME.test(unit) && !units.includes(unit))
+            units.push(unit);
+        if (units.length >= systemd_check_MAX_UNITS)
+            break;
+    }
+    return units;
+}
+/** Splits output into marked lines and the host's lines between them. */
+function scan(stdout, token) {
+    const prefix = `${token}:`;
+    const marks = [];
+    const between = [[]];
+    for (const line of stdout.replace(/\r?\n$/, '').split('\n')) {
+        if (line.startsWith(prefix)) {
+            const rest = line.slice(prefix.length);
+            const space = rest.indexOf(' ');
+            marks.push(space === -1
+                ? { tag: rest, arg: '' }
+                : { tag: rest.slice(0, space), arg: rest.slice(space + 1) });
+            between.push([]);
+        }
+        else {
+            ;
+            between.at(-1).push(line);
+        }
+    }
+    return { marks, between };
+}
+/** The reason a listing failed: its exit status and systemctl's own last words. */
+function listingFailure(status, stderr) {
+    const said = stderr
+        .split('\n')
+        .map(line => line.trim())
+        .filter(line => line !== '')
+        .slice(-2)
+        .join(' / ');
+    return `\`systemctl list-units --failed\` exited with code ${status}${said ? `: ${systemd_check_clip(said)}` : ''}`;
+}
+/** systemctl's words when systemd is not PID 1 (src/shared/bus-util.c, systemctl's bus_connect_transport). */
+const NOT_BOOTED_WITH_SYSTEMD = /has not been booted with systemd/;
+function parseBefore(stdout, stderr, token) {
+    const { marks, between } = scan(stdout, token);
+    if (marks[0]?.tag === 'no-systemctl')
+        return { kind: 'no-systemctl' };
+    const start = marks.findIndex(mark => mark.tag === 'failed-units');
+    const end = marks[start + 1];
+    if (start === -1 || end?.tag !== 'end') {
+        return { kind: 'unreadable', reason: 'the list of failed units was cut short' };
+    }
+    if (end.arg !== '0') {
+        // systemctl is installed, but systemd is not the init system (a container, WSL): nothing to check.
+        if (NOT_BOOTED_WITH_SYSTEMD.test(stderr))
+            return { kind: 'no-systemctl' };
+        return { kind: 'unreadable', reason: listingFailure(end.arg, stderr) };
+    }
+    return { kind: 'listed', failed: parseFailedUnits(between[start + 1].join('\n')) };
+}
+function parseAfter(stdout, stderr, token) {
+    const { marks, between } = scan(stdout, token);
+    if (marks[0]?.tag === 'no-systemctl')
+        return { kind: 'no-systemctl' };
+    const state = marks.find(mark => mark.tag === 'state');
+    const start = marks.findIndex(mark => mark.tag === 'failed-units');
+    const end = marks[start + 1];
+    if (state === undefined || start === -1 || end?.tag !== 'end') {
+        return { kind: 'unreadable', reason: 'the list of failed units was cut short' };
+    }
+    if (end.arg !== '0')
+        return { kind: 'unreadable', reason: listingFailure(end.arg, stderr) };
+    const listing = between[start + 1];
+    const journals = [];
+    for (let i = start + 2; i < marks.length; i++) {
+        if (marks[i].tag !== 'journal')
+            continue;
+        // A journal without its end marker was cut short (timeout, lost connection): keep what came.
+        const lines = between[i + 1];
+        journals.push({ unit: marks[i].arg, lines: lines.slice(-JOURNAL_LINES).map(systemd_check_clip) });
+        if (journals.length >= MAX_JOURNALS)
+            break;
+    }
+    return {
+        kind: 'listed',
+        state: state.arg.trim(),
+        failed: parseFailedUnits(listing.join('\n')),
+        listing: listing.slice(0, systemd_check_MAX_UNITS).map(systemd_check_clip).join('\n'),
+        journals
+    };
+}
+function systemd_check_clip(line) {
+    return line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line;
+}
+
+;// CONCATENATED MODULE: ./src/health/verdict.ts
+/**
+ * Decides a node's health from what the checks read: pure functions, no I/O.
+ */
+
+/** Lines kept of a check's output. */
+const OUTPUT_LINES = 40;
+/** Characters kept of a check's output (after the line limit). */
+const OUTPUT_CHARS = 8 * 1024;
+const NAMED_UNITS = 5;
+const NO_CHECK = { health: null, error: null, journals: [], note: null };
+/** The last lines of a text, bounded in lines and characters. */
+function outputTail(text) {
+    const tail = lastLines(text, OUTPUT_LINES).join('\n');
+    return tail.length > OUTPUT_CHARS ? `…${tail.slice(-OUTPUT_CHARS)}` : tail;
+}
+/** A check that could not run to its end (no connection, timeout, unreadable output). */
+function checkFailed(reason, output = '') {
+    return {
+        health: { ok: false, newlyFailed: [], alreadyFailed: [], output: outputTail(output) },
+        error: `health check: ${reason}`,
+        journals: [],
+        note: null
+    };
+}
+/** The host has no (running) systemd. */
+function noSystemctl(requireSystemctl) {
+    if (requireSystemctl) {
+        return checkFailed('the host has no systemctl (or systemd is not running there), and health-check is `systemd`');
+    }
+    return { ...NO_CHECK, note: 'no systemd on the host: not checked (health-check: auto)' };
+}
+/** Compares the failed units after the deploy with those before. */
+function systemdVerdict(before, after, requireSystemctl, waitSeconds) {
+    if (before.kind === 'no-systemctl')
+        return noSystemctl(requireSystemctl);
+    if (before.kind === 'unreadable') {
+        return checkFailed(`could not read the failed units before the deploy: ${before.reason}`);
+    }
+    if (after.kind === 'no-systemctl')
+        return noSystemctl(requireSystemctl);
+    if (after.kind === 'unreadable') {
+        return checkFailed(`could not read the failed units after the deploy: ${after.reason}`);
+    }
+    const newlyFailed = after.failed.filter(unit => !before.failed.includes(unit));
+    const alreadyFailed = after.failed.filter(unit => before.failed.includes(unit));
+    const journals = after.journals.filter(journal => newlyFailed.includes(journal.unit));
+    const stillStarting = after.state === 'starting' || after.state === 'initializing';
+    const ok = newlyFailed.length === 0 && !stillStarting;
+    const output = [
+        ...(after.listing.trim() !== '' ? [after.listing] : []),
+        ...journals.flatMap(journal => [`-- ${journal.unit} --`, ...journal.lines])
+    ].join('\n');
+    const reasons = [
+        ...(newlyFailed.length > 0 ? [newlyFailedReason(newlyFailed)] : []),
+        ...(stillStarting
+            ? [`the system was still ${after.state} after ${waitSeconds} s (systemctl is-system-running)`]
+            : [])
+    ];
+    return {
+        health: { ok, newlyFailed, alreadyFailed, output: outputTail(output) },
+        error: ok ? null : `health check: ${reasons.join('; ')}`,
+        journals,
+        note: null
+    };
+}
+function newlyFailedReason(units) {
+    const named = units.slice(0, NAMED_UNITS).join(', ');
+    const more = units.length > NAMED_UNITS ? ` and ${units.length - NAMED_UNITS} more` : '';
+    const count = units.length === 1 ? '1 unit' : `${units.length} units`;
+    return `${count} failed after the deploy: ${named}${more}`;
+}
+/** The user's command: its exit status decides. */
+function commandVerdict(exitCode, stdout, stderr) {
+    const ok = exitCode === 0;
+    const output = outputTail([stdout, stderr].filter(text => text.trim() !== '').join('\n'));
+    return {
+        health: { ok, newlyFailed: [], alreadyFailed: [], output },
+        error: ok ? null : `health check: the command exited with code ${exitCode}`,
+        journals: [],
+        note: null
+    };
+}
+
+;// CONCATENATED MODULE: ./src/health/check.ts
+
+
+
+/** Bytes kept of each stream of one check (the parsers need the whole of a bounded output). */
+const MAX_OUTPUT_BYTES = 1024 * 1024;
+/** Time the AFTER script keeps for listing units and journals once it stops waiting. */
+const LISTING_MARGIN_SECONDS = 10;
+function remote(ctx, command) {
+    return runRemoteCommand({
+        workspace: ctx.workspace,
+        target: ctx.target,
+        user: ctx.user,
+        command,
+        timeoutMs: ctx.timeoutMs,
+        maxOutputBytes: MAX_OUTPUT_BYTES,
+        abortSignal: ctx.abortSignal,
+        run: ctx.run
+    });
+}
+function seconds(ms) {
+    return `${Number((ms / 1000).toFixed(1))} s`;
+}
+/** Why a check's own remote script did not give an answer; null when it did. */
+function notAnswered(outcome, timeoutMs) {
+    if (outcome.kind === 'timed-out')
+        return `did not finish within ${seconds(timeoutMs)}`;
+    if (outcome.kind === 'broken')
+        return outcome.message;
+    const ssh = sshFailure(outcome);
+    // The check's scripts never exit 255 themselves: that is ssh.
+    return ssh === null ? null : `could not connect: ${ssh}`;
+}
+/** BEFORE deploy-rs starts on the node: the systemd check's failed units (no session otherwise). */
+async function readBaseline(check, ctx) {
+    if (check.kind === 'off')
+        return { kind: 'off' };
+    if (check.kind === 'command')
+        return { kind: 'command', command: check.command };
+    const token = newHealthToken();
+    const outcome = await remote(ctx, beforeScript(token));
+    if (outcome.kind === 'cancelled')
+        return 'cancelled';
+    const failure = notAnswered(outcome, ctx.timeoutMs);
+    const before = failure !== null
+        ? { kind: 'unreadable', reason: failure }
+        : outcome.kind === 'exited'
+            ? parseBefore(outcome.stdout, outcome.stderr, token)
+            : { kind: 'unreadable', reason: 'no answer' };
+    return { kind: 'systemd', requireSystemctl: check.requireSystemctl, before };
+}
+/** AFTER the node is deployed: the check itself. */
+async function checkHealth(baseline, ctx) {
+    if (baseline.kind === 'off')
+        return NO_CHECK;
+    if (baseline.kind === 'command')
+        return runCustomCheck(baseline.command, ctx);
+    const { before, requireSystemctl } = baseline;
+    // Nothing to compare with: no second session.
+    if (before.kind === 'no-systemctl')
+        return noSystemctl(requireSystemctl);
+    if (before.kind === 'unreadable') {
+        return checkFailed(`could not read the failed units before the deploy: ${before.reason}`);
+    }
+    const timeoutSeconds = ctx.timeoutMs / 1000;
+    const waitSeconds = Math.max(0, Math.floor(timeoutSeconds - Math.min(LISTING_MARGIN_SECONDS, timeoutSeconds / 4)));
+    const token = newHealthToken();
+    const outcome = await remote(ctx, afterScript(token, before.failed, waitSeconds));
+    if (outcome.kind === 'cancelled')
+        return 'cancelled';
+    const failure = notAnswered(outcome, ctx.timeoutMs);
+    if (failure !== null || outcome.kind !== 'exited') {
+        return checkFailed(failure ?? 'no answer', 'stderr' in outcome ? outcome.stderr : '');
+    }
+    const after = parseAfter(outcome.stdout, outcome.stderr, token);
+    return systemdVerdict(before, after, requireSystemctl, waitSeconds);
+}
+/**
+ * ssh's own words when it could not connect. Exit 255 alone does not tell
+ * ssh from a user's command that exits 255; ssh says why on stderr.
+ */
+const SSH_CONNECT_ERROR = /^(?:ssh: |kex_exchange_identification: |Connection (?:closed|reset|timed out) |banner exchange: |Host key verification failed|.*: Permission denied \(|No ED25519 host key is known|Load key )/m;
+async function runCustomCheck(command, ctx) {
+    const outcome = await remote(ctx, command);
+    if (outcome.kind === 'cancelled')
+        return 'cancelled';
+    if (outcome.kind === 'timed-out') {
+        return checkFailed(`the command did not finish within ${seconds(ctx.timeoutMs)}`, [outcome.stdout, outcome.stderr].join('\n'));
+    }
+    if (outcome.kind === 'broken')
+        return checkFailed(outcome.message);
+    const ssh = sshFailure(outcome);
+    if (ssh !== null && SSH_CONNECT_ERROR.test(outcome.stderr)) {
+        return checkFailed(`could not connect: ${ssh}`);
+    }
+    return commandVerdict(outcome.exitCode, outcome.stdout, outcome.stderr);
+}
+
+;// CONCATENATED MODULE: ./src/health/stages.ts
+
+
+function healthStages(options) {
+    const { check } = options;
+    if (check.kind === 'off')
+        return { before: [], after: [] };
+    const baselines = new Map();
+    const context = (node, abortSignal) => ({
+        workspace: options.workspace,
+        target: node,
+        user: sshUserFor(node, options.sshUser),
+        timeoutMs: options.timeoutMs,
+        abortSignal,
+        run: options.run
+    });
+    const before = {
+        name: 'health baseline',
+        run: async (node, abortSignal) => {
+            const baseline = await readBaseline(check, context(node, abortSignal));
+            if (baseline !== 'cancelled')
+                baselines.set(node.name, baseline);
+            return {};
+        }
+    };
+    const after = {
+        name: 'health check',
+        run: async (node, abortSignal) => {
+            const baseline = baselines.get(node.name);
+            if (baseline === undefined)
+                return {};
+            const verdict = await checkHealth(baseline, context(node, abortSignal));
+            // Cancelled during the check: the node stays as deploy-rs left it, unchecked.
+            if (verdict === 'cancelled')
+                return {};
+            options.log(`${node.name}: ${verdict.error ?? verdict.note ?? `health check passed${alreadyNote(verdict.health?.alreadyFailed ?? [])}`}`);
+            return {
+                fields: {
+                    health: verdict.health,
+                    healthDetail: { journals: verdict.journals, note: verdict.note }
+                },
+                ...(verdict.error !== null
+                    ? { failure: { status: 'unhealthy', stage: 'health', error: verdict.error } }
+                    : {})
+            };
+        }
+    };
+    return { before: [before], after: [after] };
+}
+function alreadyNote(units) {
+    return units.length > 0 ? ` (already failed before the deploy: ${units.join(', ')})` : '';
 }
 
 ;// CONCATENATED MODULE: ./src/cancellation.ts
@@ -34569,7 +35209,41 @@ function parseDeployArgs(raw) {
     return { deploy, nix };
 }
 
+;// CONCATENATED MODULE: ./src/health/mode.ts
+
+/** Reads the `health-check` input ('' is its default, `auto`). */
+function parseHealthCheck(value) {
+    const trimmed = value.trim();
+    const word = trimmed.toLowerCase();
+    if (word === '' || word === 'auto')
+        return { kind: 'systemd', requireSystemctl: false };
+    if (word === 'systemd')
+        return { kind: 'systemd', requireSystemctl: true };
+    if (word === 'false')
+        return { kind: 'off' };
+    if (trimmed.includes('\0'))
+        throw new Error('health-check: the command holds a NUL byte');
+    return { kind: 'command', command: trimmed };
+}
+const DEFAULT_HEALTH_TIMEOUT_SECONDS = 120;
+/** A day: longer is certainly a typo (minutes for seconds), and setTimeout has limits. */
+const MAX_HEALTH_TIMEOUT_SECONDS = 24 * 60 * 60;
+/** Reads `health-timeout` (seconds, fractions allowed) into milliseconds. */
+function parseHealthTimeout(value) {
+    const trimmed = value.trim();
+    if (trimmed === '')
+        return DEFAULT_HEALTH_TIMEOUT_SECONDS * 1000;
+    // Linear pattern (no nested quantifiers over the same digits).
+    const seconds = /^(?:\d+(?:\.\d+)?|\.\d+)$/.test(trimmed) ? Number(trimmed) : NaN;
+    if (!(seconds > 0) || seconds > MAX_HEALTH_TIMEOUT_SECONDS) {
+        throw new Error(`health-timeout: got ${describeValue(trimmed)}; expected seconds greater than 0 and at most ${MAX_HEALTH_TIMEOUT_SECONDS}, fractions allowed (e.g. 120 or 0.5).`);
+    }
+    // A tiny positive value must not round to 0 ms (an instant timer).
+    return Math.max(1, Math.round(seconds * 1000));
+}
+
 ;// CONCATENATED MODULE: ./src/inputs.ts
+
 
 
 
@@ -34644,6 +35318,11 @@ function readSettings(getInput = name => core_getInput(name)) {
         githubToken,
         prComment: attempt(() => parseTristate('pr-comment', getInput('pr-comment')), 'auto'),
         deployments: attempt(() => parseBoolean('deployments', getInput('deployments'), false), false),
+        healthCheck: attempt(() => parseHealthCheck(getInput('health-check')), {
+            kind: 'systemd',
+            requireSystemctl: false
+        }),
+        healthTimeoutMs: attempt(() => parseHealthTimeout(getInput('health-timeout')), DEFAULT_HEALTH_TIMEOUT_SECONDS * 1000),
         planOnly
     };
     if (!planOnly && sshPrivateKey.trim() === '') {
@@ -34860,6 +35539,791 @@ function parseKeyscanTimeout(raw) {
     return Number(value);
 }
 
+;// CONCATENATED MODULE: ./src/packages/nix-names.ts
+/**
+ * Package names and versions the way Nix itself reads them.
+ *
+ * The rules are those of NixOS/nix `src/libstore/names.cc`: the `DrvName`
+ * constructor (behind `builtins.parseDrvName`) and `compareVersions` with its
+ * helpers `nextComponent` and `componentsLT` (behind
+ * `builtins.compareVersions`). Our own code, checked against the real
+ * `nix eval` by a property test (__tests__/unit/packages/nix-oracle.test.ts).
+ */
+/** Nix's base-32 alphabet: the 32 characters of a store path's hash part. */
+const STORE_HASH_PREFIX = /^[0-9a-df-np-sv-z]{32}-/;
+/**
+ * The name part of a store path: `/nix/store/<hash>-openssl-3.0.13` →
+ * `openssl-3.0.13`. Only the last path segment counts, so a store mounted
+ * elsewhere (`NIX_STORE_DIR`) reads the same.
+ */
+function storePathName(storePath) {
+    const base = storePath.slice(storePath.lastIndexOf('/') + 1);
+    return STORE_HASH_PREFIX.test(base) ? base.slice(33) : base;
+}
+function isAsciiLetter(code) {
+    return (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+}
+function isAsciiDigit(code) {
+    return code >= 48 && code <= 57;
+}
+/**
+ * `builtins.parseDrvName`: the version starts after the first `-` that is
+ * followed by anything but an ASCII letter (a digit, `.`, another `-`, a
+ * non-ASCII character...); a `-` at the very end does not count.
+ * `name-that-ends-with-dash--1.0` → (`name-that-ends-with-dash`, `-1.0`).
+ */
+function parseDrvName(fullName) {
+    for (let i = 0; i + 1 < fullName.length; i++) {
+        if (fullName.charCodeAt(i) === 45 /* - */ && !isAsciiLetter(fullName.charCodeAt(i + 1))) {
+            return { name: fullName.slice(0, i), version: fullName.slice(i + 1) };
+        }
+    }
+    return { name: fullName, version: '' };
+}
+function isSeparator(code) {
+    return code === 46 /* . */ || code === 45; /* - */
+}
+/**
+ * Splits a version into Nix's components (`nextComponent`): runs of digits,
+ * or runs of anything that is neither a digit nor a separator; `.` and `-`
+ * only separate. `2.3pre1` → 2, 3, pre, 1.
+ */
+function versionComponents(version) {
+    const components = [];
+    let i = 0;
+    while (i < version.length) {
+        while (i < version.length && isSeparator(version.charCodeAt(i)))
+            i++;
+        if (i === version.length)
+            break;
+        const start = i;
+        if (isAsciiDigit(version.charCodeAt(i))) {
+            while (i < version.length && isAsciiDigit(version.charCodeAt(i)))
+                i++;
+        }
+        else {
+            while (i < version.length &&
+                !isAsciiDigit(version.charCodeAt(i)) &&
+                !isSeparator(version.charCodeAt(i)))
+                i++;
+        }
+        components.push(version.slice(start, i));
+    }
+    return components;
+}
+const INT_MAX = 2 ** 31 - 1;
+/**
+ * A component's numeric value, or null when Nix does not treat it as a
+ * number. Nix parses with `string2Int<int>`: a run of digits beyond a C
+ * `int` fails to parse and is then compared as a word (so, in Nix,
+ * `compareVersions "2147483648" "5"` is -1).
+ */
+function numericValue(component) {
+    if (component === '' || !isAsciiDigit(component.charCodeAt(0)))
+        return null;
+    const value = Number(component);
+    return value <= INT_MAX ? value : null;
+}
+/** Byte order of the UTF-8 encodings, as C++ `std::string` compares them. */
+function compareBytes(a, b) {
+    if (a === b)
+        return 0;
+    // Code point order is UTF-8 byte order; UTF-16 code unit order is not.
+    const length = Math.min(a.length, b.length);
+    for (let i = 0; i < length; i++) {
+        const x = a.codePointAt(i) ?? 0;
+        const y = b.codePointAt(i) ?? 0;
+        if (x !== y)
+            return x < y ? -1 : 1;
+        if (x > 0xffff)
+            i++;
+    }
+    return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
+}
+/** Nix's `componentsLT`: is component `a` older than `b`? */
+function componentLess(a, b) {
+    const aNumber = numericValue(a);
+    const bNumber = numericValue(b);
+    if (aNumber !== null && bNumber !== null)
+        return aNumber < bNumber;
+    if (a === '' && bNumber !== null)
+        return true;
+    if (a === 'pre' && b !== 'pre')
+        return true;
+    if (b === 'pre')
+        return false;
+    // A word is older than a number: 2.3a < 2.3.1.
+    if (bNumber !== null)
+        return true;
+    if (aNumber !== null)
+        return false;
+    return compareBytes(a, b) < 0;
+}
+/**
+ * `builtins.compareVersions`: -1, 0 or 1. Components are compared pairwise, a
+ * missing one reading as ''; `pre` is older than anything else, '' older than
+ * a number or a word (1.0 < 1.0a, but 1.0pre1 < 1.0).
+ */
+function compareVersions(a, b) {
+    if (a === b)
+        return 0;
+    const aComponents = versionComponents(a);
+    const bComponents = versionComponents(b);
+    const length = Math.max(aComponents.length, bComponents.length);
+    for (let i = 0; i < length; i++) {
+        const x = aComponents[i] ?? '';
+        const y = bComponents[i] ?? '';
+        if (componentLess(x, y))
+            return -1;
+        if (componentLess(y, x))
+            return 1;
+    }
+    return 0;
+}
+
+;// CONCATENATED MODULE: ./src/packages/path-package.ts
+
+/**
+ * A trailing output name (`-bin`, `-dev`, `-lib`, `-man`, `-modules`, `-lib64`),
+ * dropped before the name is parsed, as `nix store diff-closures` does
+ * (NixOS/nix src/nix/diff-closures.cc, `getClosureInfo`): `openssl-3.0.13-bin`
+ * and `openssl-3.0.13` are one package `openssl` at `3.0.13`, not two versions.
+ * Like diff-closures, this cannot tell an output from a lower-case version
+ * suffix (`foo-1.0-unstable` reads as `foo 1.0`).
+ */
+const OUTPUT_SUFFIX = /^(.*)-(?:[a-z]+|lib32|lib64)$/;
+/**
+ * The package a store path belongs to, or null when its name carries no
+ * version (scripts, `etc`, unit files, `-source`, `system-units`...): those
+ * count only in the closure size.
+ */
+function packageOfStorePath(storePath) {
+    const fullName = storePathName(storePath);
+    const withoutOutput = OUTPUT_SUFFIX.exec(fullName)?.[1] ?? fullName;
+    const parsed = parseDrvName(withoutOutput);
+    return parsed.version === '' ? null : parsed;
+}
+
+;// CONCATENATED MODULE: ./src/packages/version-pairing.ts
+
+/** Beyond this many candidate pairs the matching is newest-with-newest (linear). */
+const MATCHING_LIMIT = 250_000;
+/** Nix's version order; versions Nix calls equal (1.0 and 1.00) by their text. */
+function byVersion(a, b) {
+    return compareVersions(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+function sharedLeadingComponents(a, b) {
+    let shared = 0;
+    while (shared < a.length && shared < b.length && a[shared] === b[shared])
+        shared++;
+    return shared;
+}
+/** Pairs newest with newest, for pathological version counts. */
+function pairFromTheTop(removed, added) {
+    const count = Math.min(removed.length, added.length);
+    const pairs = [];
+    for (let k = 1; k <= count; k++) {
+        pairs.unshift({ from: removed[removed.length - k], to: added[added.length - k] });
+    }
+    return {
+        pairs,
+        removed: removed.slice(0, removed.length - count),
+        added: added.slice(0, added.length - count)
+    };
+}
+/**
+ * `removedVersions`: in the current closure only; `addedVersions`: in the
+ * new one only (for one package name). Neither may hold '' or duplicates.
+ */
+function pairVersions(removedVersions, addedVersions) {
+    const removed = [...removedVersions].sort(byVersion);
+    const added = [...addedVersions].sort(byVersion);
+    if (removed.length === 0 || added.length === 0)
+        return { pairs: [], removed, added };
+    if (removed.length * added.length > MATCHING_LIMIT)
+        return pairFromTheTop(removed, added);
+    const removedParts = removed.map(versionComponents);
+    const addedParts = added.map(versionComponents);
+    // A pair is worth more than any amount of shared components.
+    const pairWeight = 1 + [...removedParts, ...addedParts].reduce((sum, p) => sum + p.length, 0);
+    const columns = added.length + 1;
+    // best[i * columns + j]: the best score matching removed[0, i) with added[0, j).
+    const best = new Float64Array((removed.length + 1) * columns);
+    const pairScore = (i, j) => pairWeight + sharedLeadingComponents(removedParts[i], addedParts[j]);
+    for (let i = 1; i <= removed.length; i++) {
+        for (let j = 1; j <= added.length; j++) {
+            best[i * columns + j] = Math.max(best[(i - 1) * columns + j], best[i * columns + j - 1], best[(i - 1) * columns + j - 1] + pairScore(i - 1, j - 1));
+        }
+    }
+    // Walk back from the newest versions, pairing whenever that keeps the best score.
+    const pairs = [];
+    const unpairedRemoved = [];
+    const unpairedAdded = [];
+    let i = removed.length;
+    let j = added.length;
+    while (i > 0 && j > 0) {
+        const here = best[i * columns + j];
+        if (here === best[(i - 1) * columns + j - 1] + pairScore(i - 1, j - 1)) {
+            pairs.unshift({ from: removed[i - 1], to: added[j - 1] });
+            i--;
+            j--;
+        }
+        else if (here === best[(i - 1) * columns + j]) {
+            unpairedRemoved.unshift(removed[--i]);
+        }
+        else {
+            unpairedAdded.unshift(added[--j]);
+        }
+    }
+    return {
+        pairs,
+        removed: [...removed.slice(0, i), ...unpairedRemoved],
+        added: [...added.slice(0, j), ...unpairedAdded]
+    };
+}
+
+;// CONCATENATED MODULE: ./src/packages/closure-diff.ts
+
+
+
+/** Package name → its versions in one closure. */
+function versionsByName(paths) {
+    const byName = new Map();
+    for (const path of paths) {
+        const found = packageOfStorePath(path);
+        if (found === null)
+            continue;
+        const versions = byName.get(found.name);
+        if (versions === undefined)
+            byName.set(found.name, new Set([found.version]));
+        else
+            versions.add(found.version);
+    }
+    return byName;
+}
+function closureSize(paths, sizes) {
+    if (sizes === undefined || sizes === null)
+        return null;
+    let total = 0;
+    for (const path of paths) {
+        const size = sizes.get(path);
+        if (size === undefined || !Number.isFinite(size))
+            return null;
+        total += size;
+    }
+    return total;
+}
+function without(versions, other) {
+    return [...versions].filter(version => !other.has(version));
+}
+/** Code unit order: names are ASCII, and the report must not depend on the locale. */
+function byText(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+function diffClosures(current, next) {
+    const currentPaths = new Set(current.paths);
+    const nextPaths = new Set(next.paths);
+    const before = versionsByName(currentPaths);
+    const after = versionsByName(nextPaths);
+    const diff = {
+        upgraded: [],
+        downgraded: [],
+        added: [],
+        removed: [],
+        sizeDelta: null
+    };
+    const names = [...new Set([...before.keys(), ...after.keys()])].sort(byText);
+    const none = new Set();
+    for (const name of names) {
+        const old = before.get(name) ?? none;
+        const now = after.get(name) ?? none;
+        const pairing = pairVersions(without(old, now), without(now, old));
+        for (const { from, to } of pairing.pairs) {
+            // Versions Nix calls equal (1.0 → 1.00) are a change, but no downgrade.
+            const target = compareVersions(to, from) < 0 ? diff.downgraded : diff.upgraded;
+            target.push({ name, from, to });
+        }
+        for (const version of pairing.added)
+            diff.added.push({ name, version });
+        for (const version of pairing.removed)
+            diff.removed.push({ name, version });
+    }
+    const currentSize = closureSize(currentPaths, current.narSizes);
+    const nextSize = closureSize(nextPaths, next.narSizes);
+    if (currentSize !== null && nextSize !== null)
+        diff.sizeDelta = nextSize - currentSize;
+    return diff;
+}
+
+;// CONCATENATED MODULE: ./src/packages/node-packages.ts
+
+/** The store paths whose closures the host must list: each current (known) and each new path, once. */
+function pathsToList(currents, nextPaths) {
+    const paths = [
+        ...currents.flatMap(c => (c.storePath === null ? [] : [c.storePath])),
+        ...nextPaths
+    ];
+    return [...new Set(paths)];
+}
+function union(listings) {
+    const paths = new Set();
+    let narSizes = new Map();
+    for (const listing of listings) {
+        for (const path of listing.paths)
+            paths.add(path);
+        if (listing.narSizes === null || listing.narSizes === undefined)
+            narSizes = null;
+        else if (narSizes !== null)
+            for (const [path, size] of listing.narSizes)
+                narSizes.set(path, size);
+    }
+    return { paths: [...paths], narSizes };
+}
+/**
+ * `currents[i]` is the current generation of the profile deployed as
+ * `nextPaths[i]`; `answers` the host's closure listings (any order).
+ */
+function nodePackages(currents, nextPaths, answers) {
+    const unknown = currents.find(c => c.storePath === null);
+    if (unknown !== undefined) {
+        return {
+            packages: null,
+            note: `current generation of ${unknown.profile} unknown: ${unknown.reason ?? 'not read'}`
+        };
+    }
+    const byPath = new Map(answers.map(answer => [answer.storePath, answer]));
+    const listing = (path) => {
+        const answer = byPath.get(path);
+        if (answer === undefined)
+            return `closure of ${path} not listed`;
+        return answer.listing ?? `closure of ${path} unknown: ${answer.error}`;
+    };
+    const before = currents.map(c => listing(c.storePath));
+    const after = nextPaths.map(listing);
+    const failed = [...before, ...after].find((l) => typeof l === 'string');
+    if (failed !== undefined)
+        return { packages: null, note: failed };
+    return {
+        packages: diffClosures(union(before), union(after)),
+        note: null
+    };
+}
+
+;// CONCATENATED MODULE: ./src/packages/closure-listing.ts
+/**
+ * Reads what a host prints about a closure into a ClosureListing:
+ * - `nix-store --query --requisites PATH`: one store path per line;
+ * - `nix path-info --recursive --size PATH`: `PATH<blanks>NAR-SIZE` per line
+ *   (the same text from Nix 2.4 on; 2.8 pads with blanks and a tab).
+ * Anything else in the output makes the listing unusable: it throws, saying
+ * which line, and the caller reports the packages as unknown.
+ */
+/** An absolute store path: any store directory, a 32-character hash, a valid name. */
+const STORE_PATH = /^\/[^\s]*\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+$/;
+const PATH_AND_SIZE = /^(\S+)\s+(\d+)$/;
+function outputLines(stdout) {
+    return stdout
+        .split('\n')
+        .map(line => line.trim())
+        .filter(line => line !== '');
+}
+function shown(line) {
+    return JSON.stringify(line.length > 120 ? `${line.slice(0, 120)}…` : line);
+}
+function parseRequisites(stdout) {
+    const paths = outputLines(stdout);
+    for (const path of paths) {
+        if (!STORE_PATH.test(path))
+            throw new Error(`not a store path: ${shown(path)}`);
+    }
+    if (paths.length === 0)
+        throw new Error('no store paths listed');
+    return { paths, narSizes: null };
+}
+function parsePathInfoSizes(stdout) {
+    const paths = [];
+    const narSizes = new Map();
+    for (const line of outputLines(stdout)) {
+        const match = PATH_AND_SIZE.exec(line);
+        if (match === null || !STORE_PATH.test(match[1])) {
+            throw new Error(`not a store path and size: ${shown(line)}`);
+        }
+        paths.push(match[1]);
+        narSizes.set(match[1], Number(match[2]));
+    }
+    if (paths.length === 0)
+        throw new Error('no store paths listed');
+    return { paths, narSizes };
+}
+
+;// CONCATENATED MODULE: ./src/packages/remote.ts
+
+
+/** The store path of a generation: any store directory, a 32-character hash, a valid name. */
+const remote_STORE_PATH = /^(?:\/[A-Za-z0-9+\-._=]+)+\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+$/;
+function isStorePath(path) {
+    return remote_STORE_PATH.test(path);
+}
+/** A value as one word of a POSIX shell command. */
+function remote_shellQuote(value) {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+/** A new marker for one command's frames. */
+function newMarker() {
+    return `@deploy-rs-action:${(0,external_node_crypto_.randomBytes)(16).toString('hex')}`;
+}
+function checkMarker(marker) {
+    if (!/^@deploy-rs-action:[0-9a-f]{32}$/.test(marker))
+        throw new Error('not a frame marker');
+}
+/**
+ * The profile path, as shell code setting `p`: activate-rs's
+ * `get_profile_path`. `profilePath` as given; for root, `system` in the Nix
+ * state dir's `profiles`, other names under `profiles/per-user/root`; for
+ * another user, `profiles/per-user/USER/NAME` if that directory exists, else
+ * the user's XDG state dir (`XDG_STATE_HOME`, else `~/.local/state`, of the
+ * ssh user itself, else from the password database, as `sudo -u` would see
+ * it) + `/nix/profiles/NAME`. `NIX_STATE_DIR` comes from the ssh session's
+ * environment, default `/nix/var/nix`.
+ */
+function profilePathCode(profile) {
+    if (profile.profilePath !== null)
+        return [`p=${remote_shellQuote(profile.profilePath)}`];
+    const name = remote_shellQuote(profile.name);
+    if (profile.user === 'root') {
+        return [
+            profile.name === 'system'
+                ? 'p="$state/profiles/system"'
+                : `p="$state/profiles/per-user/root/"${name}`
+        ];
+    }
+    const user = remote_shellQuote(profile.user);
+    return [
+        `u=${user}`,
+        'if [ -e "$state/profiles/per-user/$u" ]; then',
+        `  p="$state/profiles/per-user/$u/"${name}`,
+        'else',
+        '  if [ "$(id -un)" = "$u" ]; then base=${XDG_STATE_HOME-$HOME/.local/state}',
+        '  else base="$(getent passwd "$u" | cut -d: -f6)/.local/state"; fi',
+        `  p="$base/nix/profiles/"${name}`,
+        'fi'
+    ];
+}
+/** The command run before deploy-rs: every profile's path and current generation. */
+function currentGenerationScript(profiles, marker) {
+    checkMarker(marker);
+    const lines = [
+        `M=${remote_shellQuote(marker)}`,
+        'state=${NIX_STATE_DIR:-/nix/var/nix}',
+        "nl='\n'",
+        'report() {',
+        // a relative path starting with '-' must not read as an option
+        '  case $2 in -*) set -- "$1" "./$2" ;; esac',
+        '  printf \'%s path %s %s\\n\' "$M" "$1" "$2"',
+        '  if [ -e "$2" ] && t=$(readlink -f "$2"); then',
+        // one line per answer: a target holding a newline is no store path anyway
+        '    case $t in *"$nl"*) t="(a path holding a newline)" ;; esac',
+        '    printf \'%s current %s %s\\n\' "$M" "$1" "$t"',
+        '  else',
+        '    printf \'%s missing %s\\n\' "$M" "$1"',
+        '  fi',
+        '}'
+    ];
+    profiles.forEach((profile, i) => {
+        lines.push(...profilePathCode(profile), `report ${i} "$p"`);
+    });
+    return lines.join('\n') + '\n';
+}
+/** Reads the answer of currentGenerationScript, one entry per profile, in order. */
+function parseCurrentGenerations(stdout, profiles, marker) {
+    const paths = new Map();
+    const current = new Map();
+    const prefix = `${marker} `;
+    for (const line of stdout.split('\n')) {
+        if (!line.startsWith(prefix))
+            continue;
+        const match = /^(path|current|missing) (\d+)(?: (.*))?$/.exec(line.slice(prefix.length));
+        if (match === null)
+            continue;
+        const index = Number(match[2]);
+        if (match[1] === 'path')
+            paths.set(index, match[3] ?? '');
+        else if (match[1] === 'current')
+            current.set(index, match[3] ?? '');
+        else
+            current.set(index, null);
+    }
+    return profiles.map((profile, i) => {
+        const profilePath = paths.get(i) ?? null;
+        const where = profilePath === null ? `profile ${profile.name}` : profilePath;
+        if (!current.has(i)) {
+            return {
+                profile: profile.name,
+                profilePath,
+                storePath: null,
+                reason: 'the host did not answer'
+            };
+        }
+        const target = current.get(i) ?? null;
+        if (target === null) {
+            return {
+                profile: profile.name,
+                profilePath,
+                storePath: null,
+                reason: `no generation at ${where}`
+            };
+        }
+        if (!isStorePath(target)) {
+            return {
+                profile: profile.name,
+                profilePath,
+                storePath: null,
+                reason: `${where} points at ${JSON.stringify(target.slice(0, 200))}, not a store path`
+            };
+        }
+        return { profile: profile.name, profilePath, storePath: target, reason: null };
+    });
+}
+/** The command run once deploy-rs has pushed: the closure of each store path. */
+function closureListingScript(storePaths, marker) {
+    checkMarker(marker);
+    for (const path of storePaths) {
+        if (!isStorePath(path))
+            throw new Error(`not a store path: ${JSON.stringify(path)}`);
+    }
+    const lines = [
+        `M=${remote_shellQuote(marker)}`,
+        'list() {',
+        '  printf \'%s begin %s path-info\\n\' "$M" "$1"',
+        '  nix --extra-experimental-features nix-command path-info --recursive --size "$2"',
+        '  s=$?',
+        // the newline: the end marker starts a line whatever came before it
+        '  printf \'\\n%s end %s path-info %s\\n\' "$M" "$1" "$s"',
+        '  [ "$s" -eq 0 ] && return 0',
+        '  printf \'%s begin %s requisites\\n\' "$M" "$1"',
+        '  nix-store --query --requisites "$2"',
+        '  s=$?',
+        '  printf \'\\n%s end %s requisites %s\\n\' "$M" "$1" "$s"',
+        '}'
+    ];
+    storePaths.forEach((path, i) => lines.push(`list ${i} ${remote_shellQuote(path)}`));
+    return lines.join('\n') + '\n';
+}
+/** Reads the answer of closureListingScript, one entry per store path, in order. */
+function parseClosureListings(stdout, storePaths, marker) {
+    const prefix = `${marker} `;
+    const answers = new Map();
+    const failures = new Map();
+    let open = null;
+    const fail = (index, why) => {
+        failures.set(index, [...(failures.get(index) ?? []), why]);
+    };
+    for (const line of stdout.split('\n')) {
+        if (!line.startsWith(prefix)) {
+            open?.lines.push(line);
+            continue;
+        }
+        const frame = /^(begin|end) (\d+) (path-info|requisites)(?: (\d+))?$/.exec(line.slice(prefix.length));
+        if (frame === null)
+            continue;
+        const [, kind, indexText, method, status] = frame;
+        const index = Number(indexText);
+        if (kind === 'begin') {
+            open = { index, method: method, lines: [] };
+            continue;
+        }
+        if (open === null || open.index !== index || open.method !== method)
+            continue;
+        const body = open.lines.join('\n');
+        open = null;
+        if (status !== '0') {
+            fail(index, `${methodCommand(method)} exited with ${status ?? '?'}`);
+            continue;
+        }
+        try {
+            const listing = method === 'path-info' ? parsePathInfoSizes(body) : parseRequisites(body);
+            answers.set(index, { listing });
+        }
+        catch (err) {
+            fail(index, `${methodCommand(method)}: ${err.message}`);
+        }
+    }
+    return storePaths.map((storePath, i) => {
+        const answer = answers.get(i);
+        if (answer !== undefined && 'listing' in answer) {
+            return { storePath, listing: answer.listing, error: null };
+        }
+        const why = failures.get(i);
+        return {
+            storePath,
+            listing: null,
+            error: why === undefined ? 'the host did not answer' : why.join('; ')
+        };
+    });
+}
+function methodCommand(method) {
+    return method === 'path-info' ? 'nix path-info' : 'nix-store --query --requisites';
+}
+
+;// CONCATENATED MODULE: ./src/packages/stages.ts
+
+
+/** Asking where profiles point: a few lines per profile. */
+const CURRENT_TIMEOUT_MS = 30_000;
+/** Listing two closures of 20,000+ paths on a slow host, with sizes. */
+const CLOSURES_TIMEOUT_MS = 180_000;
+/** ~100 bytes per path and size: 16 MiB holds two closures of 80,000 paths each. */
+const CLOSURES_MAX_OUTPUT = 16 * 1024 * 1024;
+const CURRENT_MAX_OUTPUT = 1024 * 1024;
+/** Why an answer is unusable, or null when the command exited 0. */
+function trouble(answer) {
+    switch (answer.kind) {
+        case 'exited':
+            if (answer.exitCode === 0)
+                return null;
+            return `the host's command exited with ${answer.exitCode}${lastLine(answer.stderr)}`;
+        case 'timed-out':
+            return 'the host did not answer in time';
+        case 'cancelled':
+            return 'the job was cancelled';
+        case 'broken':
+            return answer.message;
+    }
+}
+function lastLine(stderr) {
+    const line = stderr.trim().split('\n').at(-1)?.trim() ?? '';
+    return line === '' ? '' : `: ${line.slice(0, 200)}`;
+}
+/** Before deploy-rs: the current generation of each profile, in order. */
+async function readCurrentGenerations(profiles, runOnNode) {
+    const marker = newMarker();
+    const answer = await runOnNode({
+        command: currentGenerationScript(profiles, marker),
+        timeoutMs: CURRENT_TIMEOUT_MS,
+        maxOutputBytes: CURRENT_MAX_OUTPUT
+    });
+    const problem = trouble(answer);
+    if (problem !== null || answer.kind !== 'exited') {
+        return profiles.map(profile => ({
+            profile: profile.name,
+            profilePath: null,
+            storePath: null,
+            reason: `could not ask the host: ${problem ?? 'no answer'}`
+        }));
+    }
+    return parseCurrentGenerations(answer.stdout, profiles, marker);
+}
+/**
+ * After the push: `currents[i]` is the profile deployed as `nextPaths[i]`
+ * (null: the plan did not say). One remote command lists every closure.
+ */
+async function readNodePackages(currents, nextPaths, runOnNode) {
+    const missing = currents.findIndex((_, i) => (nextPaths[i] ?? null) === null);
+    if (missing >= 0) {
+        return {
+            packages: null,
+            note: `new path of ${currents[missing]?.profile ?? 'a profile'} unknown: not in deploy-rs's plan`
+        };
+    }
+    const next = nextPaths;
+    // Nothing to compare with: no need to list the new closure either.
+    const early = nodePackages(currents, next, []);
+    if (currents.some(c => c.storePath === null))
+        return early;
+    const paths = pathsToList(currents, next);
+    const marker = newMarker();
+    let command;
+    try {
+        command = closureListingScript(paths, marker);
+    }
+    catch (error) {
+        return { packages: null, note: error.message };
+    }
+    const answer = await runOnNode({
+        command,
+        timeoutMs: CLOSURES_TIMEOUT_MS,
+        maxOutputBytes: CLOSURES_MAX_OUTPUT
+    });
+    const problem = trouble(answer);
+    if (problem !== null || answer.kind !== 'exited') {
+        return { packages: null, note: `closures not listed: ${problem ?? 'no answer'}` };
+    }
+    return nodePackages(currents, next, parseClosureListings(answer.stdout, paths, marker));
+}
+
+;// CONCATENATED MODULE: ./src/packages/node-stages.ts
+
+
+/** `--profile-user U` (or `--profile-user=U`) among deploy-rs's arguments, else null. */
+function profileUserOverride(args) {
+    let found = null;
+    args.forEach((arg, i) => {
+        if (arg === '--profile-user' && i + 1 < args.length)
+            found = args[i + 1] ?? null;
+        else if (arg.startsWith('--profile-user='))
+            found = arg.slice('--profile-user='.length);
+    });
+    return found;
+}
+/**
+ * The profiles as activate-rs will see them. The profile user is deploy-rs's
+ * (`--profile-user`, else `user`, else the ssh user: `--ssh-user`, else
+ * `sshUser`); null when deploy-rs has none either (it then refuses the node).
+ */
+function profilesOf(node, settings) {
+    const override = profileUserOverride(settings.deployArgs);
+    return node.targetProfiles.map(name => {
+        const own = node.profileSettings?.[name];
+        const user = override ?? own?.user ?? settings.sshUser ?? own?.sshUser ?? node.sshUser;
+        if (!user)
+            return null;
+        return { name, profilePath: own?.profilePath ?? null, user };
+    });
+}
+function packagesStages(workspace, settings) {
+    const currents = new Map();
+    const onNode = (node, abortSignal) => request => runRemoteCommand({
+        workspace,
+        target: node,
+        user: sshUserFor(node, settings.sshUser),
+        command: request.command,
+        timeoutMs: request.timeoutMs,
+        maxOutputBytes: request.maxOutputBytes,
+        abortSignal
+    });
+    return {
+        before: {
+            name: 'current generation',
+            run: async (node, abortSignal) => {
+                const profiles = profilesOf(node, settings);
+                const known = profiles.filter((p) => p !== null);
+                const read = await readCurrentGenerations(known, onNode(node, abortSignal));
+                currents.set(node.name, profiles.map((profile, i) => profile === null
+                    ? {
+                        profile: node.targetProfiles[i] ?? '?',
+                        profilePath: null,
+                        storePath: null,
+                        reason: 'no profile user (neither user nor sshUser)'
+                    }
+                    : read.shift()));
+                return {};
+            }
+        },
+        after: {
+            name: 'packages',
+            alsoAfterPush: true,
+            run: async (node, abortSignal, deployed) => {
+                const before = currents.get(node.name);
+                if (before === undefined)
+                    return {};
+                const nextPaths = node.targetProfiles.map(p => deployed?.newPaths?.[p] ?? null);
+                const found = await readNodePackages(before, nextPaths, onNode(node, abortSignal));
+                return { fields: { packages: found.packages }, record: { packagesNote: found.note } };
+            }
+        }
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/plan/inventory.ts
 
 class PlanError extends ExpectedError {
@@ -34891,7 +36355,10 @@ function parseInventory(json, flake) {
             sshUser: typeof node.sshUser === 'string' ? node.sshUser : null,
             sshOpts,
             profiles: [...order, ...profiles.filter(profile => !order.includes(profile))],
-            port: sshPort(sshOpts)
+            port: sshPort(sshOpts),
+            ...(node.profileSettings === undefined
+                ? {}
+                : { profileSettings: profileSettings(node.profileSettings, profiles) })
         });
     }
     if (nodes.length === 0)
@@ -34910,6 +36377,23 @@ function checkHostname(hostname, where) {
         const bad = [...hostname].find(c => !/[A-Za-z0-9._:-]/.test(c));
         throw new PlanError(`${where} is ${JSON.stringify(hostname)}, which holds ${JSON.stringify(bad)}: a hostname may hold only letters, digits, '.', '-', '_' and ':' (an IPv6 address, without brackets; a port goes in sshOpts as -p). Blanks, commas, wildcards and brackets would make known_hosts trust it under other names.`);
     }
+}
+function profileSettings(value, profiles) {
+    const all = value !== null && typeof value === 'object' ? value : {};
+    const text = (v) => (typeof v === 'string' ? v : null);
+    const settings = {};
+    for (const profile of profiles) {
+        const raw = all[profile];
+        if (raw === null || typeof raw !== 'object')
+            continue;
+        const s = raw;
+        settings[profile] = {
+            user: text(s.user),
+            sshUser: text(s.sshUser),
+            profilePath: text(s.profilePath)
+        };
+    }
+    return settings;
 }
 function stringList(value) {
     return Array.isArray(value)
@@ -35205,7 +36689,7 @@ function cleanText(text) {
     return out.replace(CONTROL_RE, '').replace(BIDI_RE, '').replace(SEPARATOR_RE, '\n');
 }
 /** `cleanText`, then every run of line breaks (and the spaces around it) becomes one space. */
-function markdown_oneLine(text) {
+function oneLine(text) {
     return cleanText(text)
         .replace(/[ \t]*\n[\s]*/g, ' ')
         .trim();
@@ -35250,7 +36734,7 @@ function defuseMentions(text) {
  * defused. Safe anywhere except at the very start of a line.
  */
 function mdText(text) {
-    const md = markdown_oneLine(text).replace(/[\\`*_[\]~|]/g, ch => `\\${ch}`);
+    const md = oneLine(text).replace(/[\\`*_[\]~|]/g, ch => `\\${ch}`);
     return defuseMentions(escapeHtml(md));
 }
 /**
@@ -35259,7 +36743,7 @@ function mdText(text) {
  * (GitHub removes the backslash there); elsewhere it must not be.
  */
 function codeSpan(text, opts = {}) {
-    let content = markdown_oneLine(text);
+    let content = oneLine(text);
     if (content === '')
         return '—';
     if (opts.inTable)
@@ -35271,7 +36755,7 @@ function codeSpan(text, opts = {}) {
 }
 /** Untrusted text inside raw HTML on one line (`<summary>`, `<strong>`). */
 function htmlText(text) {
-    return defuseMentions(escapeHtml(markdown_oneLine(text)));
+    return defuseMentions(escapeHtml(oneLine(text)));
 }
 /**
  * Lines for a `<pre>` block: cleaned, HTML-escaped (so `</pre>` in a log line
@@ -35338,6 +36822,7 @@ const STATUS_ORDER = [
     'dry-run',
     'failed',
     'rolled-back',
+    'unhealthy',
     'unreachable',
     'timed-out',
     'skipped',
@@ -35348,6 +36833,7 @@ const STATUS_SYMBOL = {
     'dry-run': '🔍',
     failed: '❌',
     'rolled-back': '↩️',
+    unhealthy: '🩺',
     unreachable: '📡',
     'timed-out': '⏱️',
     skipped: '⏭️',
@@ -35401,7 +36887,7 @@ function shortSha(sha) {
  * the PR comment point readers at these titles, so all share this function.
  */
 function logGroupTitle(result) {
-    return `deploy-rs log: ${markdown_oneLine(result.node)} (${statusLabel(result.status)})`;
+    return `deploy-rs log: ${oneLine(result.node)} (${statusLabel(result.status)})`;
 }
 /**
  * `failed at activate: <error>` — the one-line reason for a node that did
@@ -35409,7 +36895,7 @@ function logGroupTitle(result) {
  */
 function failureReason(result) {
     const where = result.stage ? ` at ${result.stage}` : '';
-    const error = result.error ? `: ${markdown_oneLine(result.error)}` : '';
+    const error = result.error ? `: ${oneLine(result.error)}` : '';
     return `${result.status}${where}${error}`;
 }
 
@@ -40472,7 +41958,7 @@ function annotateFailures(results, annotate = error) {
         if (isSuccess(result.status))
             continue;
         annotate(capChars(failureReason(result), MESSAGE_MAX), {
-            title: capChars(markdown_oneLine(result.node), 200) || '(unnamed node)'
+            title: capChars(oneLine(result.node), 200) || '(unnamed node)'
         });
     }
 }
@@ -40562,7 +42048,7 @@ function describeApiError(err) {
             }
         }
     }
-    return { status, message: capChars(markdown_oneLine(message), 300) || 'unknown error', timedOut: false };
+    return { status, message: capChars(oneLine(message), 300) || 'unknown error', timedOut: false };
 }
 /**
  * `<feature>: could not <doing> (HTTP 403: Resource not accessible by integration). <hint>`
@@ -40740,6 +42226,76 @@ function unreachable(err) {
     return new TokenIdentityError(`GraphQL viewer: ${err.message}`, true);
 }
 
+;// CONCATENATED MODULE: ./src/report/health.ts
+
+const CAPS = { name: 200, unit: 200, reason: 1000, line: 500, units: 10 };
+/** ✓, `✗ 2 newly failed`, `✓ already failed: 1`, `✗` (the check itself failed), `—` (none ran). */
+function healthCell(health) {
+    if (health === null)
+        return '—';
+    const already = health.alreadyFailed.length > 0 ? `already failed: ${health.alreadyFailed.length}` : '';
+    if (health.ok)
+        return already ? `✓ ${already}` : '✓';
+    const newly = health.newlyFailed.length > 0 ? `${health.newlyFailed.length} newly failed` : '';
+    return ['✗', newly, already].filter(part => part !== '').join(' · ');
+}
+/** Not rolled back: deploy-rs had confirmed the switch. How to go back by hand. */
+const NOT_ROLLED_BACK = 'deploy-rs had confirmed the switch, so the node was **not rolled back**: it runs the new generation. To go back, deploy the previous commit, or run `sudo nixos-rebuild switch --rollback` on the host (NixOS `system` profile).';
+/**
+ * One unhealthy node: the reason, the rollback note, each newly failed unit
+ * with its last journal lines (at most `journalLines` each; 0: names only),
+ * or the custom check's output tail.
+ */
+function renderUnhealthyNode(node, journalLines) {
+    const parts = [
+        `<details open>\n<summary>🩺 <strong>${htmlText(capChars(node.node, CAPS.name))}</strong> · ${htmlText(capChars(node.error, CAPS.reason))}</summary>`,
+        NOT_ROLLED_BACK
+    ];
+    const health = node.health;
+    if (health && health.newlyFailed.length > 0) {
+        for (const unit of health.newlyFailed.slice(0, CAPS.units)) {
+            const lines = node.journals.find(journal => journal.unit === unit)?.lines ?? [];
+            const shown = journalLines > 0 ? lines.slice(-journalLines) : [];
+            parts.push(`**${codeSpan(capChars(unit, CAPS.unit))}** failed after the deploy${shown.length > 0
+                ? ` · \`journalctl -u\` (last ${shown.length} line${shown.length === 1 ? '' : 's'}):`
+                : journalLines > 0
+                    ? ' · no journal lines'
+                    : ''}`);
+            if (shown.length > 0)
+                parts.push(`<pre>\n${preLines(shown, CAPS.line)}\n</pre>`);
+        }
+        if (health.newlyFailed.length > CAPS.units) {
+            parts.push(`…and ${health.newlyFailed.length - CAPS.units} more newly failed units.`);
+        }
+    }
+    else if (health && health.output.trim() !== '' && journalLines > 0) {
+        const lines = health.output.split('\n').slice(-journalLines);
+        parts.push('Output of the check (last lines):', `<pre>\n${preLines(lines, CAPS.line)}\n</pre>`);
+    }
+    if (health && health.alreadyFailed.length > 0) {
+        parts.push(alreadyFailedNote(health.alreadyFailed));
+    }
+    parts.push('</details>');
+    return parts.join('\n\n');
+}
+/** Units that had failed before the deploy: named, not held against the node. */
+function alreadyFailedNote(units) {
+    const named = units
+        .slice(0, CAPS.units)
+        .map(unit => codeSpan(capChars(unit, CAPS.unit)))
+        .join(', ');
+    const more = units.length > CAPS.units ? ` and ${units.length - CAPS.units} more` : '';
+    return `Already failed before the deploy (not counted against the node): ${named}${more}.`;
+}
+/** The header's callout when a canary stopped the rollout. */
+function canaryStoppedCallout(canary, skipped) {
+    const others = skipped === 1 ? 'the 1 other node was' : `the ${skipped} other nodes were`;
+    return [
+        '> [!WARNING]',
+        `> **The canary stopped the rollout.** Canary ${mdText(capChars(canary.node, CAPS.name))} ended \`${canary.status}\`, so ${others} not deployed (\`skipped\`).`
+    ].join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/report/log-excerpt.ts
 /**
  * Log excerpts for the summary and the PR comment: the end of a node's log,
@@ -40790,13 +42346,135 @@ function condenseLog(lines) {
     return { lines: out, marker };
 }
 
+;// CONCATENATED MODULE: ./src/report/packages.ts
+
+
+const NAME_CAP = 200;
+const NOTE_CAP = 300;
+function changesOf(diff) {
+    return [
+        ...diff.upgraded.map(c => ({
+            key: `u ${c.name} ${c.from} ${c.to}`,
+            text: `${c.name} ${c.from} → ${c.to}`
+        })),
+        ...diff.downgraded.map(c => ({
+            key: `d ${c.name} ${c.from} ${c.to}`,
+            text: `${c.name} ${c.from} → ${c.to} (downgrade)`
+        })),
+        ...diff.added.map(c => ({ key: `a ${c.name} ${c.version}`, text: `+ ${c.name} ${c.version}` })),
+        ...diff.removed.map(c => ({
+            key: `r ${c.name} ${c.version}`,
+            text: `− ${c.name} ${c.version}`
+        }))
+    ];
+}
+/** `+12.0 MiB`, `−512 B`, `±0 B`. */
+function formatSizeDelta(bytes) {
+    if (bytes === 0)
+        return '±0 B';
+    return `${bytes > 0 ? '+' : '−'}${formatBytes(Math.abs(bytes))}`;
+}
+/** `3 ↑ · 1 + · 0 −` (with `1 ↓` when something was downgraded), then the size change. */
+function packageCounts(diff) {
+    const parts = [`${diff.upgraded.length} ↑`];
+    if (diff.downgraded.length > 0)
+        parts.push(`${diff.downgraded.length} ↓`);
+    parts.push(`${diff.added.length} +`, `${diff.removed.length} −`);
+    if (diff.sizeDelta !== null)
+        parts.push(formatSizeDelta(diff.sizeDelta));
+    return parts.join(' · ');
+}
+/** The table's Packages cell. */
+function packagesCell(view) {
+    if (view.packages !== null)
+        return packageCounts(view.packages);
+    return view.note !== null ? 'unknown' : '—';
+}
+/** Markdown list items, the first `limit` of them, then "and N more". */
+function listItems(changes, limit) {
+    // `\+`: a `+` opening a list item would start a nested list
+    const shown = changes.slice(0, limit).map(c => `- ${mdText(c.text).replace(/^\+/, '\\+')}`);
+    if (changes.length > limit)
+        shown.push(`- and ${changes.length - limit} more`);
+    return shown.join('\n');
+}
+/** `a · b · c and N more` on one line. */
+function inline(changes, limit) {
+    const shown = changes.slice(0, limit).map(c => mdText(c.text));
+    const more = changes.length > limit ? ` and ${changes.length - limit} more` : '';
+    return `${shown.join(' · ')}${more}`;
+}
+/** Changes every one of these diffs has (two diffs at least), in the first one's order. */
+function sharedChanges(diffs) {
+    if (diffs.length < 2)
+        return [];
+    const [first, ...rest] = diffs.map(changesOf);
+    const inEvery = rest.map(changes => new Set(changes.map(c => c.key)));
+    return (first ?? []).filter(c => inEvery.every(keys => keys.has(c.key)));
+}
+/**
+ * The Packages section: shared changes once, then per node a collapsed
+ * list. Empty when no node has packages or a note.
+ */
+function renderPackages(views, detail, totalNodes = views.length) {
+    const known = views.filter(v => v.packages !== null);
+    const noted = views.filter(v => v.packages === null && v.note !== null);
+    if (known.length === 0 && noted.length === 0)
+        return '';
+    const blocks = ['### Packages'];
+    const shared = sharedChanges(known.map(v => v.packages));
+    const sharedKeys = new Set(shared.map(c => c.key));
+    if (shared.length > 0) {
+        const who = known.length === totalNodes
+            ? `On all ${known.length} nodes`
+            : `On all ${known.length} nodes whose packages are known`;
+        // One paragraph, not a list: a list here would merge with the per-node list below it.
+        blocks.push(detail.listLimit > 0
+            ? `**${who}:** ${inline(shared, detail.listLimit)}`
+            : `**${who}:** ${shared.length} ${shared.length === 1 ? 'change' : 'changes'}`);
+    }
+    const lines = [];
+    for (const view of views) {
+        const name = capChars(view.node, NAME_CAP);
+        if (view.packages === null) {
+            if (view.note !== null) {
+                lines.push(`- **${mdText(name)}**: packages unknown: ${mdText(capChars(view.note, NOTE_CAP))}`);
+            }
+            continue;
+        }
+        // Counts only: the table has them already.
+        if (detail.listLimit === 0)
+            continue;
+        const own = changesOf(view.packages).filter(c => !sharedKeys.has(c.key));
+        const counts = packageCounts(view.packages);
+        const total = changesOf(view.packages).length;
+        if (own.length === 0) {
+            const what = total === 0
+                ? 'no package changes'
+                : own.length === 0
+                    ? `${counts}, only the changes shared by all`
+                    : counts;
+            lines.push(`- **${mdText(name)}**: ${mdText(what)}`);
+            continue;
+        }
+        if (lines.length > 0)
+            blocks.push(lines.splice(0).join('\n'));
+        blocks.push(`<details>\n<summary>${htmlText(name)}: ${htmlText(counts)}${shared.length > 0 ? ` (${own.length} of its own)` : ''}</summary>\n\n${listItems(own, detail.listLimit)}\n\n</details>`);
+    }
+    if (lines.length > 0)
+        blocks.push(lines.join('\n'));
+    return blocks.length > 1 ? blocks.join('\n\n') : '';
+}
+
 ;// CONCATENATED MODULE: ./src/report/sections.ts
 
 
 
 
+
+
 /** Caps on single untrusted values, so that one absurd value cannot fill the report. */
-const CAPS = {
+const sections_CAPS = {
     name: 200,
     profile: 100,
     profiles: 20,
@@ -40806,6 +42484,10 @@ const CAPS = {
     shortError: 300,
     logLine: 1000
 };
+/** Journal lines shown per newly failed unit (what the check fetched). */
+const HEALTH_JOURNAL_LINES = 20;
+/** Changed packages listed per node in the most detailed rendering. */
+const PACKAGES_LIST = 30;
 /**
  * The levels of detail to try, most detailed first: fewer log lines per
  * node, then no logs, then one line per node, then only the table.
@@ -40816,22 +42498,33 @@ function detailLevels(firstTail, fewerTails) {
         tailLines,
         changes: 'full',
         failures: 'logs',
+        packagesList: tailLines > 0 ? PACKAGES_LIST : 10,
         trimmed: i === 0
             ? null
             : tailLines > 0
                 ? `log excerpts show only the last ${tailLines} lines per node`
                 : 'log excerpts were left out'
     }));
+    // Long package lists shrink before anything else goes (a fleet update lists many).
+    levels.push({
+        tailLines: 0,
+        changes: 'full',
+        failures: 'logs',
+        packagesList: 3,
+        trimmed: `log excerpts were left out, and at most 3 changed packages are listed per node`
+    });
     levels.push({
         tailLines: 0,
         changes: 'counts',
         failures: 'errors',
+        packagesList: 0,
         trimmed: 'log excerpts and the list of changed units were left out'
     });
     levels.push({
         tailLines: 0,
         changes: 'none',
         failures: 'none',
+        packagesList: null,
         trimmed: 'only the table of nodes is shown'
     });
     return levels;
@@ -40849,13 +42542,15 @@ function renderReport(ctx, nodes, detail, variant) {
         renderTitle(ctx, results),
         renderHeader(ctx),
         `**Nodes:** ${formatTotals(results) || 'none'}`,
-        ...renderCallouts(ctx, detail.tailLines),
+        ...renderCallouts(ctx, detail.tailLines, results),
         detail.trimmed
             ? `> [!NOTE]\n> This report was shortened to stay under ${variant.limitText}: ${detail.trimmed}. The full log of every node is ${whereFullLogs(ctx)}.`
             : null,
         renderTable(ctx, results),
         ctx.dryRun ? renderChanges(results, detail.changes) : null,
+        renderPackagesSection(nodes, detail),
         renderFailures(nodes, detail),
+        detail.failures === 'none' ? null : renderHealthNotes(results),
         renderLogFileIssues(nodes),
         `📜 Full logs: ${whereFullLogs(ctx)}.`,
         variant.footer
@@ -40880,7 +42575,7 @@ function renderTitle(ctx, results) {
 function renderHeader(ctx) {
     const parts = [
         ctx.dryRun ? '**Dry run** (`--dry-activate`, nothing was activated)' : '**Deploy**',
-        `flake ${codeSpan(capChars(ctx.flake, CAPS.name))}`
+        `flake ${codeSpan(capChars(ctx.flake, sections_CAPS.name))}`
     ];
     const sha = shortSha(ctx.sha);
     if (sha) {
@@ -40888,30 +42583,62 @@ function renderHeader(ctx) {
         parts.push(repo ? `commit [\`${sha}\`](${repo}/commit/${ctx.sha.toLowerCase()})` : `commit \`${sha}\``);
     }
     if (ctx.event)
-        parts.push(`event ${codeSpan(capChars(ctx.event, CAPS.name))}`);
+        parts.push(`event ${codeSpan(capChars(ctx.event, sections_CAPS.name))}`);
     if (ctx.actor)
-        parts.push(`triggered by ${mdText(capChars(ctx.actor, CAPS.name))}`);
+        parts.push(`triggered by ${mdText(capChars(ctx.actor, sections_CAPS.name))}`);
     return parts.join(' · ');
 }
-function renderCallouts(ctx, tailLines) {
+function renderCallouts(ctx, tailLines, results = []) {
     const out = [];
     if (ctx.runError) {
-        out.push(`> [!CAUTION]\n> **The run stopped before deploying:** ${mdText(capChars(ctx.runError, CAPS.error))}`);
+        out.push(`> [!CAUTION]\n> **The run stopped before deploying:** ${mdText(capChars(ctx.runError, sections_CAPS.error))}`);
     }
     if (ctx.checkFailure) {
         out.push(`> [!CAUTION]\n> **\`nix flake check\` failed**, so no node was ${ctx.dryRun ? 'dry-activated' : 'deployed'}.`);
         const lines = tailLines > 0 ? ctx.checkFailure.slice(-tailLines) : [];
         if (lines.length > 0) {
-            out.push(`<details>\n<summary>Output of <code>nix flake check</code> (last ${lines.length} lines)</summary>\n\n<pre>\n${preLines(lines, CAPS.logLine)}\n</pre>\n\n</details>`);
+            out.push(`<details>\n<summary>Output of <code>nix flake check</code> (last ${lines.length} lines)</summary>\n\n<pre>\n${preLines(lines, sections_CAPS.logLine)}\n</pre>\n\n</details>`);
         }
     }
     if (ctx.cancelled) {
         out.push('> [!WARNING]\n> **The job was cancelled.** Nodes that were pending or running are reported as `cancelled`.');
     }
+    const stop = canaryStop(ctx, results);
+    if (stop)
+        out.push(canaryStoppedCallout(stop.canary, stop.skipped));
     return out;
 }
+/** The first canary that did not succeed, and how many other nodes were skipped after it. */
+function canaryStop(ctx, results) {
+    const canaries = new Set(ctx.canary ?? []);
+    if (canaries.size === 0 || ctx.cancelled)
+        return null;
+    const stopped = results.find(r => canaries.has(r.node) && !isSuccess(r.status));
+    if (!stopped)
+        return null;
+    const skipped = results.filter(r => !canaries.has(r.node) && r.status === 'skipped').length;
+    return skipped > 0 ? { canary: { node: stopped.node, status: stopped.status }, skipped } : null;
+}
+/** Deployed nodes whose check has something to say: units already failed, or why none ran. */
+function renderHealthNotes(results) {
+    const items = results.flatMap(r => {
+        if (!isSuccess(r.status))
+            return [];
+        const already = r.health?.alreadyFailed ?? [];
+        const note = r.healthDetail?.note ?? null;
+        if (already.length === 0 && note === null)
+            return [];
+        const text = already.length > 0
+            ? alreadyFailedNote(already)
+            : `${mdText(capChars(note ?? '', sections_CAPS.shortError))}.`;
+        return [`- **${cell(r.node)}**: ${text}`];
+    });
+    if (items.length === 0)
+        return null;
+    return ['### Health notes', items.join('\n')].join('\n\n');
+}
 function cell(text) {
-    return mdText(capChars(text, CAPS.name)) || '—';
+    return mdText(capChars(text, sections_CAPS.name)) || '—';
 }
 /** True when every node has only the profile `system`: a column of `system` tells nothing. */
 function onlySystemProfiles(results) {
@@ -40932,12 +42659,16 @@ function renderTable(ctx, results) {
         {
             head: 'Hostname',
             align: ':--',
-            value: r => (r.hostname ? codeSpan(capChars(r.hostname, CAPS.name), { inTable: true }) : '—')
+            value: r => (r.hostname ? codeSpan(capChars(r.hostname, sections_CAPS.name), { inTable: true }) : '—')
         },
         ...(showProfiles ? [{ head: 'Profiles', align: ':--', value: profileCell }] : []),
         { head: 'Duration', align: '--:', value: r => format_formatDuration(r.durationMs) },
         { head: 'Stage', align: ':--', value: r => r.stage ?? '—' },
-        ...(ctx.dryRun ? [{ head: 'Would change', align: ':--', value: changeCounts }] : [])
+        ...(showHealth(results) ? [{ head: 'Health', align: ':--', value: healthColumn }] : []),
+        ...(ctx.dryRun ? [{ head: 'Would change', align: ':--', value: changeCounts }] : []),
+        ...(results.some(r => r.packages !== undefined)
+            ? [{ head: 'Packages', align: ':--', value: packagesColumn }]
+            : [])
     ];
     const row = (cells) => `| ${cells.join(' | ')} |`;
     return [
@@ -40946,12 +42677,51 @@ function renderTable(ctx, results) {
         ...results.map(r => row(columns.map(c => c.value(r))))
     ].join('\n');
 }
+/** The column appears when a check ran or was asked for on some node (not on dry runs, not with `false`). */
+function showHealth(results) {
+    // Records from before health checks existed have no `health` at all.
+    return results.some(r => (r.health ?? null) !== null || r.healthDetail !== undefined);
+}
+function healthColumn(r) {
+    return healthCell(r.health ?? null);
+}
+/**
+ * The Packages cell: counts and size change; `unknown` when they could not be
+ * read. No-break spaces keep `2 ↑` and `+1.1 KiB` whole; the cell wraps at `·`.
+ */
+function packagesColumn(r) {
+    return packagesCellText(r)
+        .split(' · ')
+        .map(part => part.replace(/ /g, '&nbsp;'))
+        .join(' · ');
+}
+function packagesCellText(r) {
+    return packagesCell({
+        node: r.node,
+        packages: r.packages ?? null,
+        note: r.packages === null ? '' : null
+    });
+}
+/** The Packages section (report/packages.ts), at this rendering's detail. */
+function renderPackagesSection(nodes, detail) {
+    const listLimit = detail.packagesList === undefined ? PACKAGES_LIST : detail.packagesList;
+    if (listLimit === null)
+        return null;
+    const views = nodes
+        .filter(n => n.result.packages !== undefined)
+        .map(n => ({
+        node: n.result.node,
+        packages: n.result.packages ?? null,
+        note: n.packagesNote ?? null
+    }));
+    return renderPackages(views, { listLimit }, nodes.length) || null;
+}
 function profileCell(r) {
     const profiles = r.profiles
-        .slice(0, CAPS.profiles)
-        .map(p => codeSpan(capChars(p, CAPS.profile), { inTable: true }));
-    if (r.profiles.length > CAPS.profiles)
-        profiles.push(`+${r.profiles.length - CAPS.profiles} more`);
+        .slice(0, sections_CAPS.profiles)
+        .map(p => codeSpan(capChars(p, sections_CAPS.profile), { inTable: true }));
+    if (r.profiles.length > sections_CAPS.profiles)
+        profiles.push(`+${r.profiles.length - sections_CAPS.profiles} more`);
     return profiles.join(', ') || '—';
 }
 const CHANGE_KINDS = ['stop', 'restart', 'start', 'reload'];
@@ -40974,16 +42744,16 @@ function changeCounts(r) {
     return parts.join(' · ');
 }
 function unitList(units) {
-    const shown = units.slice(0, CAPS.units).map(u => codeSpan(capChars(u, CAPS.unit)));
-    const more = units.length > CAPS.units ? ` and ${units.length - CAPS.units} more` : '';
+    const shown = units.slice(0, sections_CAPS.units).map(u => codeSpan(capChars(u, sections_CAPS.unit)));
+    const more = units.length > sections_CAPS.units ? ` and ${units.length - sections_CAPS.units} more` : '';
     return `${shown.join(', ')}${more}`;
 }
 /** `**a**, **b** and 3 more`: node names for one summary line, at most `CAPS.units` of them. */
 function nodeList(results, describe) {
     const shown = results
-        .slice(0, CAPS.units)
+        .slice(0, sections_CAPS.units)
         .map(r => `**${cell(r.node)}**${describe ? ` (${describe(r)})` : ''}`);
-    const more = results.length > CAPS.units ? ` and ${results.length - CAPS.units} more` : '';
+    const more = results.length > sections_CAPS.units ? ` and ${results.length - sections_CAPS.units} more` : '';
     return `${shown.join(', ')}${more}`;
 }
 /**
@@ -41050,15 +42820,15 @@ function renderLogFileIssues(nodes) {
     if (incomplete.length === 0)
         return null;
     const anyFailed = incomplete.some(n => n.logFileIssue?.kind === 'failed');
-    const items = incomplete.slice(0, CAPS.units).map(n => {
+    const items = incomplete.slice(0, sections_CAPS.units).map(n => {
         const issue = n.logFileIssue;
         const what = issue.kind === 'failed'
-            ? `its log file could not be written (${mdText(capChars(issue.error, CAPS.shortError))}); only the first ${formatBytes(issue.keptBytes)} were kept`
+            ? `its log file could not be written (${mdText(capChars(issue.error, sections_CAPS.shortError))}); only the first ${formatBytes(issue.keptBytes)} were kept`
             : `its log file stops at its cap of ${formatBytes(issue.capBytes)}; ${formatBytes(issue.cutBytes)} more were not kept (the file ends with the log's last lines)`;
         return `> - **${cell(n.result.node)}**: ${what}`;
     });
-    if (incomplete.length > CAPS.units) {
-        items.push(`> - and ${incomplete.length - CAPS.units} more`);
+    if (incomplete.length > sections_CAPS.units) {
+        items.push(`> - and ${incomplete.length - sections_CAPS.units} more`);
     }
     return [
         `> [!${anyFailed ? 'WARNING' : 'NOTE'}]`,
@@ -41072,20 +42842,29 @@ function renderFailures(nodes, detail) {
         return null;
     const heading = `### Nodes that did not succeed (${failed.length})`;
     if (detail.failures === 'errors') {
-        const items = failed.map(n => `- ${STATUS_SYMBOL[n.result.status]} **${cell(n.result.node)}**: ${mdText(capChars(failureReason(n.result), CAPS.shortError))}`);
+        const items = failed.map(n => `- ${STATUS_SYMBOL[n.result.status]} **${cell(n.result.node)}**: ${mdText(capChars(failureReason(n.result), sections_CAPS.shortError))}`);
         return [heading, items.join('\n')].join('\n\n');
     }
     const sections = failed.map(n => {
         const r = n.result;
+        if (r.status === 'unhealthy') {
+            // deploy-rs succeeded: its log says nothing about why; the check's findings do.
+            return renderUnhealthyNode({
+                node: r.node,
+                error: failureReason(r),
+                health: r.health ?? null,
+                journals: r.healthDetail?.journals ?? []
+            }, Math.min(detail.tailLines, HEALTH_JOURNAL_LINES));
+        }
         const excerpt = condenseLog(n.logTail);
         const tail = detail.tailLines > 0 ? excerpt.lines.slice(-detail.tailLines) : [];
         const planCondensed = excerpt.marker !== null && tail.includes(excerpt.marker);
         const parts = [
-            `<details>\n<summary>${STATUS_SYMBOL[r.status]} <strong>${htmlText(capChars(r.node, CAPS.name))}</strong> · ${htmlText(capChars(failureReason(r), CAPS.error))}</summary>`,
+            `<details>\n<summary>${STATUS_SYMBOL[r.status]} <strong>${htmlText(capChars(r.node, sections_CAPS.name))}</strong> · ${htmlText(capChars(failureReason(r), sections_CAPS.error))}</summary>`,
             logParagraph(n, tail.length, planCondensed)
         ];
         if (tail.length > 0)
-            parts.push(`<pre>\n${preLines(tail, CAPS.logLine)}\n</pre>`);
+            parts.push(`<pre>\n${preLines(tail, sections_CAPS.logLine)}\n</pre>`);
         parts.push('</details>');
         return parts.join('\n\n');
     });
@@ -41288,7 +43067,7 @@ function describeFinish(status, error) {
         ? 'deploy-rs: deployed'
         : `deploy-rs: ${status}${error ? `: ${error}` : ''}`;
     // The error may quote a host's log: redacted before it is shortened, which could cut a secret in half.
-    return capChars(markdown_oneLine(redactSecrets(text)), DESCRIPTION_MAX);
+    return capChars(oneLine(redactSecrets(text)), DESCRIPTION_MAX);
 }
 const deployments_PERMISSION_HINT = "The token needs `deployments: write` (add it to the job's `permissions`), or set `deployments: false`. The deploy itself is not affected.";
 function createDeploymentTracker(octokit, opts) {
@@ -41337,13 +43116,13 @@ function createDeploymentTracker(octokit, opts) {
                 ref,
                 environment: node,
                 task: 'deploy',
-                description: capChars(markdown_oneLine(`deploy-rs: deploy ${node}`), DESCRIPTION_MAX),
+                description: capChars(oneLine(`deploy-rs: deploy ${node}`), DESCRIPTION_MAX),
                 required_contexts: [],
                 auto_merge: false,
                 transient_environment: false
             });
             if (!('id' in data) || typeof data.id !== 'number') {
-                warn(`deployments: GitHub did not create a deployment for ${node}: ${markdown_oneLine(String(data.message ?? 'no id returned'))}`);
+                warn(`deployments: GitHub did not create a deployment for ${node}: ${oneLine(String(data.message ?? 'no id returned'))}`);
                 return null;
             }
             id = data.id;
@@ -41352,7 +43131,7 @@ function createDeploymentTracker(octokit, opts) {
             report(`create a deployment for ${node}`, err);
             return null;
         }
-        await setState(id, node, 'in_progress', capChars(markdown_oneLine(`deploy-rs: deploying ${node}`), DESCRIPTION_MAX));
+        await setState(id, node, 'in_progress', capChars(oneLine(`deploy-rs: deploying ${node}`), DESCRIPTION_MAX));
         return id;
     };
     return {
@@ -41479,7 +43258,7 @@ const untrusted = new UntrustedOutput();
 const LINE_PREFIX = '│ ';
 const MAX_LOG_BYTES_PER_NODE = 8 * 1024 * 1024;
 /** A longer line (no newline for this many characters) is printed in pieces. */
-const MAX_LINE_CHARS = 64 * 1024;
+const job_log_MAX_LINE_CHARS = 64 * 1024;
 const FLUSH_CHARS = 64 * 1024;
 /** Escapes a workflow command's data the way the runner expects (`%`, CR, LF). */
 function commandData(text) {
@@ -41562,13 +43341,13 @@ async function streamLines(path, start, end, skipFirst, onLine) {
             from = nl + 1;
         }
         pending = pending.slice(from);
-        while (pending.length > MAX_LINE_CHARS) {
+        while (pending.length > job_log_MAX_LINE_CHARS) {
             // A partial first line this long is worth showing: stop skipping after one piece.
             if (skipping)
                 skipping = false;
             else
-                onLine(pending.slice(0, MAX_LINE_CHARS));
-            pending = pending.slice(MAX_LINE_CHARS);
+                onLine(pending.slice(0, job_log_MAX_LINE_CHARS));
+            pending = pending.slice(job_log_MAX_LINE_CHARS);
         }
     }
     if (pending !== '' && !skipping)
@@ -41651,6 +43430,23 @@ function resultForOutput(r) {
         durationMs: Math.round(r.durationMs),
         dryRun: r.dryRun,
         changes,
+        health: r.health
+            ? {
+                ok: r.health.ok,
+                newlyFailed: [...r.health.newlyFailed],
+                alreadyFailed: [...r.health.alreadyFailed],
+                output: r.health.output
+            }
+            : null,
+        packages: r.packages
+            ? {
+                upgraded: r.packages.upgraded.map(c => ({ ...c })),
+                downgraded: r.packages.downgraded.map(c => ({ ...c })),
+                added: r.packages.added.map(c => ({ ...c })),
+                removed: r.packages.removed.map(c => ({ ...c })),
+                sizeDelta: r.packages.sizeDelta
+            }
+            : null,
         error: r.error
     };
 }
@@ -41658,11 +43454,13 @@ function resultForOutput(r) {
  * Sets the four outputs. `hosts` is what `targets` resolved to, in order;
  * `succeeded`/`failed` split `results` by status.
  */
-function writeOutputs(results, hosts, setOutput = core_setOutput) {
+function writeOutputs(results, 
+/** The node names `targets` resolved to: the `hosts` output, ready for a matrix. */
+nodeNames, setOutput = core_setOutput) {
     setOutput('results', JSON.stringify(results.map(resultForOutput)));
     setOutput('succeeded', JSON.stringify(results.filter(r => isSuccess(r.status)).map(r => r.node)));
     setOutput('failed', JSON.stringify(results.filter(r => !isSuccess(r.status)).map(r => r.node)));
-    setOutput('hosts', JSON.stringify([...hosts]));
+    setOutput('hosts', JSON.stringify([...nodeNames]));
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -41711,10 +43509,10 @@ function renderSummary(ctx, nodes, opts = {}) {
  */
 async function publishReport(input, bound = (_what, step) => step()) {
     const results = input.reports.map(report => report.result);
-    await attempt('outputs', async () => writeOutputs(results, input.hosts));
+    await attempt('outputs', async () => writeOutputs(results, input.targetNodes));
     await attempt('job summary', async () => {
         const markdown = input.planOnly && !input.context.runError
-            ? renderPlanSummary(input.context, input.hosts)
+            ? renderPlanSummary(input.context, input.targetNodes)
             : // Before rendering: a secret escaped or cut by rendering would escape any masking.
                 renderSummary(redactDeep(input.context), redactDeep(input.reports));
         await summary.addRaw(markdown).write();
@@ -41783,13 +43581,13 @@ function deploymentHooks(settings, environment, dryRun) {
     };
 }
 /** The summary of a plan-only run: which nodes the fan-out jobs will deploy. */
-function renderPlanSummary(context, hosts) {
+function renderPlanSummary(context, nodeNames) {
     return [
         '## deploy-rs plan',
         '',
-        `Flake ${codeSpan(context.flake)} · ${hosts.length} node(s) · nothing was deployed (plan-only)`,
+        `Flake ${codeSpan(context.flake)} · ${nodeNames.length} node(s) · nothing was deployed (plan-only)`,
         '',
-        ...hosts.map(host => `- ${mdText(host)}`),
+        ...nodeNames.map(name => `- ${mdText(name)}`),
         ''
     ].join('\n');
 }
@@ -42058,12 +43856,15 @@ function workspacePath() {
 
 
 
+
+
 function defaultTools() {
     return {
         nix: createNix(),
         keygen: createSshKeygen(),
         keyscan: createKeyscan(),
-        launch: launchProcess
+        launch: launchProcess,
+        remote: runCommand
     };
 }
 /** The main step: the run's pipeline, then the report of what it returned. */
@@ -42140,6 +43941,10 @@ async function runPipeline(tools, cancellation) {
         const dryRun = resolveDryRun(settings.dryRun, environment.eventName);
         // Flake text, node names, hostnames and commands are foreign: printed inert (untrusted-text.ts).
         untrusted.info(`Planning ${dryRun ? 'a dry run' : 'a deploy'} of flake ${settings.flake} (event ${environment.eventName || 'unknown'})`);
+        if (settings.healthCheck.kind === 'command' && settings.healthCheck.command === 'true') {
+            // Any other value is a command (README "Inputs"); this one checks nothing.
+            core_warning("health-check: 'true' runs the command `true` on each host, which always passes. For the systemd check use auto or systemd.");
+        }
         const plan = await makePlan(settings, dryRun, tools.nix, cancelled);
         for (const warning of plan.warnings)
             core_warning(warning);
@@ -42159,7 +43964,22 @@ async function runPipeline(tools, cancellation) {
         const setup = await prepareSshWhileChecking(tools, settings, plan, environment, cancelled);
         stopIfCancelled();
         const deployments = deploymentStages(settings, environment, plan.dryRun, cancellation);
+        const packages = packagesStages(setup.workspace, {
+            sshUser: settings.sshUser,
+            deployArgs: settings.deployArgs.deploy
+        });
         const live = new LiveEcho(untrusted);
+        // Never on dry runs: nothing was switched.
+        const health = plan.dryRun
+            ? { before: [], after: [] }
+            : healthStages({
+                check: settings.healthCheck,
+                timeoutMs: settings.healthTimeoutMs,
+                workspace: setup.workspace,
+                sshUser: settings.sshUser,
+                run: tools.remote,
+                log: line => untrusted.info(line)
+            });
         const reports = await deployNodes({
             plan,
             settings,
@@ -42167,8 +43987,10 @@ async function runPipeline(tools, cancellation) {
             deployRs: deployRs.argv,
             launch: tools.launch,
             cancelled,
-            before: deployments.before,
-            after: [],
+            // The baseline last: as close to deploy-rs's start as it can be.
+            before: [...deployments.before, packages.before, ...health.before],
+            // Packages first: what the push brought is known whatever the health check says.
+            after: [packages.after, ...health.after],
             canary: new Set(plan.canary),
             onSettled: deployments.onSettled,
             echo: line => live.line(line)
@@ -42247,7 +44069,8 @@ function contextOf(environment, settings, plan) {
         runUrl: environment.runUrl,
         checkFailure: null,
         runError: null,
-        cancelled: false
+        cancelled: false,
+        canary: plan?.canary ?? []
     };
 }
 function outcomeOf(environment, settings, plan, reports) {
@@ -42255,7 +44078,7 @@ function outcomeOf(environment, settings, plan, reports) {
         context: contextOf(environment, settings, plan),
         settings,
         environment,
-        hosts: plan?.nodes.map(node => node.name) ?? [],
+        targetNodes: plan?.nodes.map(node => node.name) ?? [],
         reports,
         planOnly: settings?.planOnly ?? false
     };
