@@ -13,8 +13,15 @@ const ERROR = (msg: string): string => `🚀 ❌ [deploy] [\x1b[38;5;196mERROR\x
 
 type Script = 'ok' | 'fail' | 'hang'
 
-/** A launcher whose processes follow a script per node (the node name is the last argv word). */
-function fakeLauncher(scripts: Record<string, Script>, runMs = 30) {
+/**
+ * A launcher whose processes follow a script per node (the node name is the last argv word);
+ * each runs `runMs`, or its own time from `runMsOf`.
+ */
+function fakeLauncher(
+  scripts: Record<string, Script>,
+  runMs = 30,
+  runMsOf: Record<string, number> = {}
+) {
   const state = { running: 0, maxRunning: 0, started: [] as string[], signals: [] as string[] }
   const launch: Launcher = argv => {
     const node = argv[argv.length - 1]
@@ -48,7 +55,7 @@ function fakeLauncher(scripts: Record<string, Script>, runMs = 30) {
           stderr.write(ERROR(`Failed to deploy profile to node ${node}: boom`))
           finish({ code: 1, signal: null })
         }
-      }, runMs)
+      }, runMsOf[node] ?? runMs)
     }
     const process: RunningProcess = {
       pid: 1,
@@ -139,8 +146,8 @@ describe('runDeploys', () => {
   })
 
   it('with fail-fast starts nothing after the first failure; running nodes finish', async () => {
-    // a fails at 30 ms while b (started with it) is still running; c and d never start.
-    const { launch, state } = fakeLauncher({ a: 'fail', b: 'ok' }, 30)
+    // a fails at 30 ms while b (started with it) runs on to 300 ms; c and d never start.
+    const { launch, state } = fakeLauncher({ a: 'fail', b: 'ok' }, 30, { b: 300 })
     const reports = await runDeploys(
       jobs('a', 'b', 'c', 'd'),
       await options(launch, { parallel: 2, failFast: true })
