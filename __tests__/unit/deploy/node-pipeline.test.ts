@@ -2,15 +2,12 @@
  * The per-node pipeline (stages before deploy-rs, deploy-rs, stages after) and
  * the scheduler's order (canary nodes, then the rest), with a fake deploy-rs.
  */
-import { afterAll, describe, expect, it } from '@jest/globals'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { describe, expect, it } from '@jest/globals'
 import { PassThrough } from 'node:stream'
 import type { Launcher } from '../../../src/commands/process.js'
 import type { NodeStage } from '../../../src/deploy/node-pipeline.js'
-import { runDeploys, type DeployJob, type RunnerOptions } from '../../../src/deploy/runner.js'
-import type { PlannedNode } from '../../../src/plan/targets.js'
+import { runDeploys, type RunnerOptions } from '../../../src/deploy/runner.js'
+import { jobs, tempDir } from './support.js'
 
 const INFO = (msg: string): string => `🚀 ℹ️ [deploy] [\x1b[38;5;51mINFO\x1b[0m] ${msg}\n`
 const ERROR = (msg: string): string => `🚀 ❌ [deploy] [\x1b[38;5;196mERROR\x1b[0m] ${msg}\n`
@@ -62,31 +59,11 @@ function recordingStage(name: string, events: string[], failing: string[] = []):
   }
 }
 
-function planned(name: string): PlannedNode {
-  return {
-    name,
-    hostname: `${name}.lan`,
-    sshUser: null,
-    sshOpts: [],
-    profiles: ['system'],
-    port: 22,
-    targetProfiles: ['system'],
-    wholeNode: true
-  }
-}
-
-const jobs = (...names: string[]): DeployJob[] =>
-  names.map(name => ({ node: planned(name), argv: ['deploy', name] }))
-
-const made: string[] = []
-afterAll(() => Promise.all(made.map(dir => rm(dir, { recursive: true, force: true }))))
-
 async function options(
   launch: Launcher,
   overrides: Partial<RunnerOptions> = {}
 ): Promise<RunnerOptions> {
-  const logsDir = await mkdtemp(join(tmpdir(), 'node-pipeline-test-'))
-  made.push(logsDir)
+  const logsDir = await tempDir('node-pipeline-test-')
   return {
     parallel: 1,
     failFast: false,

@@ -2,14 +2,11 @@
  * The runner on cancellation: a short TERM→KILL grace of its own, a bounded
  * wait for output after the KILL, and no node started once the job is cancelled.
  */
-import { afterAll, describe, expect, it } from '@jest/globals'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { describe, expect, it } from '@jest/globals'
 import { PassThrough } from 'node:stream'
 import type { Launcher, RunningProcess } from '../../../src/commands/process.js'
-import { runDeploys, type DeployJob, type RunnerOptions } from '../../../src/deploy/runner.js'
-import type { PlannedNode } from '../../../src/plan/targets.js'
+import { runDeploys, type RunnerOptions } from '../../../src/deploy/runner.js'
+import { jobs, tempDir } from './support.js'
 
 /**
  * A deploy-rs that never ends on its own. `ignoresTerm`: only SIGKILL ends it;
@@ -50,37 +47,13 @@ function stubbornLauncher(kind: 'ignoresTerm' | 'unkillable') {
   return { launch, signals, launched }
 }
 
-function planned(name: string): PlannedNode {
-  return {
-    name,
-    hostname: `${name}.lan`,
-    sshUser: null,
-    sshOpts: [],
-    profiles: ['system'],
-    port: 22,
-    targetProfiles: ['system'],
-    wholeNode: true
-  }
-}
-
-const jobs = (...names: string[]): DeployJob[] =>
-  names.map(name => ({ node: planned(name), argv: ['deploy', name] }))
-
-const made: string[] = []
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'runner-cancel-test-'))
-  made.push(dir)
-  return dir
-}
-afterAll(() => Promise.all(made.map(dir => rm(dir, { recursive: true, force: true }))))
-
 async function options(overrides: Partial<RunnerOptions>): Promise<RunnerOptions> {
   return {
     parallel: 1,
     failFast: false,
     hostTimeoutMs: 600_000,
     dryRun: false,
-    logsDir: await tempDir(),
+    logsDir: await tempDir('runner-cancel-test-'),
     env: {},
     launch: stubbornLauncher('ignoresTerm').launch,
     abortSignal: new AbortController().signal,

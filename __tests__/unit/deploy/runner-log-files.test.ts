@@ -3,15 +3,14 @@
  * sanitise alike, a file that cannot be written or is over its cap never
  * changes a result, and the parser and live echo still see every line.
  */
-import { afterAll, describe, expect, it } from '@jest/globals'
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { describe, expect, it } from '@jest/globals'
+import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import type { Launcher, RunningProcess } from '../../../src/commands/process.js'
 import { logFileName } from '../../../src/deploy/log-file.js'
-import { runDeploys, type DeployJob, type RunnerOptions } from '../../../src/deploy/runner.js'
-import type { PlannedNode } from '../../../src/plan/targets.js'
+import { runDeploys, type RunnerOptions } from '../../../src/deploy/runner.js'
+import { jobs, tempDir } from './support.js'
 
 const INFO = (msg: string): string => `🚀 ℹ️ [deploy] [INFO] ${msg}\n`
 
@@ -40,37 +39,13 @@ function printingLauncher(extraLines = 0): Launcher {
   }
 }
 
-function planned(name: string): PlannedNode {
-  return {
-    name,
-    hostname: 'host.lan',
-    sshUser: null,
-    sshOpts: [],
-    profiles: ['system'],
-    port: 22,
-    targetProfiles: ['system'],
-    wholeNode: true
-  }
-}
-
-const jobs = (...names: string[]): DeployJob[] =>
-  names.map(name => ({ node: planned(name), argv: ['deploy', name] }))
-
-const made: string[] = []
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'runner-logs-test-'))
-  made.push(dir)
-  return dir
-}
-afterAll(() => Promise.all(made.map(dir => rm(dir, { recursive: true, force: true }))))
-
 async function options(overrides: Partial<RunnerOptions> = {}): Promise<RunnerOptions> {
   return {
     parallel: 4,
     failFast: false,
     hostTimeoutMs: 10_000,
     dryRun: false,
-    logsDir: await tempDir(),
+    logsDir: await tempDir('runner-logs-test-'),
     env: {},
     launch: printingLauncher(),
     abortSignal: new AbortController().signal,

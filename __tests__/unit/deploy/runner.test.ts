@@ -1,12 +1,10 @@
 /** The runner's scheduling with a fake launcher: bounds, fail-fast, timeout, cancellation. */
 import { describe, expect, it } from '@jest/globals'
-import { mkdtemp, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
 import { PassThrough } from 'node:stream'
 import type { Launcher, RunningProcess } from '../../../src/commands/process.js'
-import { runDeploys, type DeployJob, type RunnerOptions } from '../../../src/deploy/runner.js'
-import type { PlannedNode } from '../../../src/plan/targets.js'
+import { runDeploys, type RunnerOptions } from '../../../src/deploy/runner.js'
+import { jobs, tempDir } from './support.js'
 
 const INFO = (msg: string): string => `🚀 ℹ️ [deploy] [\x1b[38;5;51mINFO\x1b[0m] ${msg}\n`
 const ERROR = (msg: string): string => `🚀 ❌ [deploy] [\x1b[38;5;196mERROR\x1b[0m] ${msg}\n`
@@ -72,19 +70,6 @@ function fakeLauncher(
   return { launch, state }
 }
 
-function planned(name: string): PlannedNode {
-  return {
-    name,
-    hostname: `${name}.lan`,
-    sshUser: null,
-    sshOpts: [],
-    profiles: ['system'],
-    port: 22,
-    targetProfiles: ['system'],
-    wholeNode: true
-  }
-}
-
 async function options(
   launch: Launcher,
   overrides: Partial<RunnerOptions> = {}
@@ -94,7 +79,7 @@ async function options(
     failFast: false,
     hostTimeoutMs: 10_000,
     dryRun: false,
-    logsDir: await mkdtemp(join(tmpdir(), 'runner-test-')),
+    logsDir: await tempDir('runner-test-'),
     env: {},
     launch,
     abortSignal: new AbortController().signal,
@@ -103,9 +88,6 @@ async function options(
     ...overrides
   }
 }
-
-const jobs = (...names: string[]): DeployJob[] =>
-  names.map(name => ({ node: planned(name), argv: ['deploy', name] }))
 
 describe('runDeploys', () => {
   it('runs at most `parallel` nodes at once and reports in job order', async () => {
