@@ -36289,7 +36289,8 @@ function packagesStages(workspace, settings) {
         command: request.command,
         timeoutMs: request.timeoutMs,
         maxOutputBytes: request.maxOutputBytes,
-        abortSignal
+        abortSignal,
+        run: settings.run
     });
     return {
         before: {
@@ -43966,7 +43967,8 @@ async function runPipeline(tools, cancellation) {
         const deployments = deploymentStages(settings, environment, plan.dryRun, cancellation);
         const packages = packagesStages(setup.workspace, {
             sshUser: settings.sshUser,
-            deployArgs: settings.deployArgs.deploy
+            deployArgs: settings.deployArgs.deploy,
+            run: tools.remote
         });
         const live = new LiveEcho(untrusted);
         // Never on dry runs: nothing was switched.

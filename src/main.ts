@@ -28,7 +28,7 @@ export interface Tools {
   keygen: SshKeygen
   keyscan: Keyscan
   launch: Launcher
-  /** Runs one short command: here, ssh for the health checks on the hosts. */
+  /** Runs one short command: ssh for the health checks and package queries on the hosts. */
   remote: RunCommand
 }
 
@@ -171,7 +171,8 @@ async function runPipeline(tools: Tools, cancellation: Cancellation): Promise<Re
     const deployments = deploymentStages(settings, environment, plan.dryRun, cancellation)
     const packages = packagesStages(setup.workspace, {
       sshUser: settings.sshUser,
-      deployArgs: settings.deployArgs.deploy
+      deployArgs: settings.deployArgs.deploy,
+      run: tools.remote
     })
     const live = new LiveEcho(untrusted)
     // Never on dry runs: nothing was switched.

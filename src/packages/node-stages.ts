@@ -1,3 +1,4 @@
+import type { RunCommand } from '../commands/process.js'
 import type { NodeStage } from '../deploy/node-pipeline.js'
 import type { PlannedNode } from '../plan/targets.js'
 import { runRemoteCommand, sshUserFor } from '../ssh/remote-command.js'
@@ -18,6 +19,8 @@ export interface PackagesStageSettings {
   readonly sshUser: string | null
   /** deploy-rs arguments from `deploy-args` (a `--profile-user` there wins, as in deploy-rs). */
   readonly deployArgs: readonly string[]
+  /** Runs the ssh command (src/commands/process.ts runCommand; a fake in tests). */
+  readonly run?: RunCommand
 }
 
 /** `--profile-user U` (or `--profile-user=U`) among deploy-rs's arguments, else null. */
@@ -63,7 +66,8 @@ export function packagesStages(
         command: request.command,
         timeoutMs: request.timeoutMs,
         maxOutputBytes: request.maxOutputBytes,
-        abortSignal
+        abortSignal,
+        run: settings.run
       })
 
   return {

@@ -83,6 +83,8 @@ function fakeTools(world: World): Tools {
   const remote: RunCommand = async argv => {
     const node = (argv.at(-2) as string).split('@')[1].replace(/\.lan$/, '')
     const script = argv.at(-1) as string
+    // The package diff's queries (readlink, path-info) are not what these tests are about.
+    if (/readlink -f|path-info/.test(script)) return PACKAGES_UNKNOWN
     world.events.push(`health:${script.includes('is-system-running') ? 'after' : 'before'}:${node}`)
     const host = world.health[node] ?? { before: [], after: [] }
     return {
@@ -124,6 +126,16 @@ function fakeTools(world: World): Tools {
     launch,
     remote
   }
+}
+
+/** A host without nix: the package diff is unknown, which fails no node. */
+const PACKAGES_UNKNOWN = {
+  code: 127,
+  signal: null,
+  stdout: '',
+  stderr: 'sh: nix: not found',
+  timedOut: false,
+  startError: null
 }
 
 const made: string[] = []

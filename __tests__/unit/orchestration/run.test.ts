@@ -114,7 +114,15 @@ function fakeTools(world: World): Tools {
         : { lines: [`${host} ${HOST_KEY}`], problem: null }
     },
     launch,
-    remote: () => Promise.reject(new Error('no remote command in these tests'))
+    // Health checks are off here; the package diff's queries get a host without nix (unknown).
+    remote: async () => ({
+      code: 127,
+      signal: null,
+      stdout: '',
+      stderr: 'sh: nix: not found',
+      timedOut: false,
+      startError: null
+    })
   }
 }
 
