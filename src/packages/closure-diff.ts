@@ -4,8 +4,7 @@ import { pairVersions } from './version-pairing.js'
 
 /**
  * The package-level difference between the closure a host runs now and the
- * new one: the `packages` field of a node's result (action-spec.md, "What a
- * change really changes").
+ * new one: the `packages` field of a node's result (README, "Outputs").
  *
  * Packages are grouped by name; a package whose set of versions changed is
  * upgraded or downgraded (old and new versions paired as in
