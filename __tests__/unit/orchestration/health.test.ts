@@ -3,21 +3,26 @@
  * fake nix, keys, deploy-rs and a fake `remote` (the ssh of the checks)
  * that answers like a host's systemd, recording what ran when.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { describe, expect, it } from '@jest/globals'
 import { PassThrough } from 'node:stream'
 import { Cancellation } from '../../../src/cancellation.js'
 import type { CommandResult, Launcher, RunCommand } from '../../../src/commands/process.js'
 import { run, type Tools } from '../../../src/main.js'
-import type { NodeResult } from '../../../src/model.js'
+import {
+  ERROR,
+  HOST_KEY,
+  INFO,
+  output,
+  results,
+  setInputs,
+  statuses,
+  stdoutLines,
+  stepFailed,
+  summary,
+  useStep
+} from './step-harness.js'
 
-const INFO = (msg: string): string => `🚀 ℹ️ [deploy] [\x1b[38;5;51mINFO\x1b[0m] ${msg}\n`
-const ERROR = (msg: string): string => `🚀 ❌ [deploy] [\x1b[38;5;196mERROR\x1b[0m] ${msg}\n`
-const KEY =
-  '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB\n-----END OPENSSH PRIVATE KEY-----\n'
-const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'
+useStep({ 'skip-checks': 'true', 'health-check': 'auto', 'health-timeout': '120' })
 
 /** How a node's host answers the checks: its failed units before and after the deploy. */
 interface HostHealth {
@@ -138,80 +143,9 @@ const PACKAGES_UNKNOWN = {
   startError: null
 }
 
-const made: string[] = []
-afterAll(() => made.forEach(dir => rmSync(dir, { recursive: true, force: true })))
-// @actions/core keeps the first summary file it finds: one file for every test, emptied before each.
-const summaryDir = mkdtempSync(join(tmpdir(), 'run-health-summary-'))
-made.push(summaryDir)
-const SUMMARY_FILE = join(summaryDir, 'summary')
-
-let dir = ''
-let saved: NodeJS.ProcessEnv = {}
-let stdoutLines: string[] = []
-const realWrite = process.stdout.write.bind(process.stdout)
-
-function setInputs(inputs: Record<string, string>): void {
-  for (const [name, value] of Object.entries(inputs))
-    process.env[`INPUT_${name.toUpperCase()}`] = value
-}
-
-beforeEach(() => {
-  saved = { ...process.env }
-  dir = mkdtempSync(join(tmpdir(), 'run-health-test-'))
-  made.push(dir)
-  for (const file of ['output', 'state']) writeFileSync(join(dir, file), '')
-  writeFileSync(SUMMARY_FILE, '')
-  Object.assign(process.env, {
-    RUNNER_TEMP: dir,
-    GITHUB_STEP_SUMMARY: SUMMARY_FILE,
-    GITHUB_OUTPUT: join(dir, 'output'),
-    GITHUB_STATE: join(dir, 'state')
-  })
-  setInputs({
-    flake: '/fake-flake',
-    'ssh-private-key': KEY,
-    'deploy-rs': process.execPath,
-    'dry-run': 'false',
-    'fail-fast': 'false',
-    'skip-checks': 'true',
-    parallel: '1',
-    deployments: 'false',
-    'pr-comment': 'false',
-    'health-check': 'auto',
-    'health-timeout': '120'
-  })
-  stdoutLines = []
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdoutLines.push(String(chunk))
-    return true
-  }) as typeof process.stdout.write
-})
-
-afterEach(() => {
-  process.stdout.write = realWrite
-  process.env = saved
-  process.exitCode = undefined
-})
-
 function world(overrides: Partial<World> = {}): World {
   return { events: [], nodes: ['a', 'b', 'c'], failing: [], health: {}, ...overrides }
 }
-
-function results(): NodeResult[] {
-  const text = readFileSync(join(dir, 'output'), 'utf8')
-  const match = /^results<<(\S+)\n([\s\S]*?)\n\1$/m.exec(text)
-  if (!match) throw new Error(`no results output in ${text}`)
-  return JSON.parse(match[2]) as NodeResult[]
-}
-function output(name: string): unknown {
-  const text = readFileSync(join(dir, 'output'), 'utf8')
-  const match = new RegExp(`^${name}<<(\\S+)\\n([\\s\\S]*?)\\n\\1$`, 'm').exec(text)
-  return match ? JSON.parse(match[2]) : undefined
-}
-const statuses = (): Record<string, string> =>
-  Object.fromEntries(results().map(result => [result.node, result.status]))
-const stepFailed = (): string | undefined => stdoutLines.find(line => line.startsWith('::error::'))
-const summary = (): string => readFileSync(SUMMARY_FILE, 'utf8')
 
 const BROKEN_AFTER: HostHealth = { before: [], after: ['nginx.service'] }
 
@@ -294,9 +228,9 @@ describe('health checks in the run', () => {
   it("warns that health-check 'true' is the command true, which checks nothing", async () => {
     setInputs({ 'health-check': 'true' })
     await run(fakeTools(world()), new Cancellation())
-    expect(stdoutLines.some(line => line.startsWith("::warning::health-check: 'true' runs"))).toBe(
-      true
-    )
+    expect(
+      stdoutLines().some(line => line.startsWith("::warning::health-check: 'true' runs"))
+    ).toBe(true)
     expect(statuses()).toEqual({ a: 'deployed', b: 'deployed', c: 'deployed' })
   })
 

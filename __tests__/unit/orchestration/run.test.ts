@@ -2,22 +2,27 @@
  * The main step's pipeline through the `Tools` seam, without sshd or nix:
  * fake nix, ssh-keygen, ssh-keyscan and deploy-rs record what ran when.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { describe, expect, it } from '@jest/globals'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { Cancellation } from '../../../src/cancellation.js'
 import { NixError, type FlakeCheckResult } from '../../../src/commands/nix.js'
 import type { Launcher, RunningProcess } from '../../../src/commands/process.js'
 import { run, type Tools } from '../../../src/main.js'
-import type { NodeResult } from '../../../src/model.js'
+import {
+  ERROR,
+  HOST_KEY,
+  INFO,
+  results,
+  runnerTemp,
+  setInputs,
+  statuses,
+  stepFailed,
+  useStep
+} from './step-harness.js'
 
-const INFO = (msg: string): string => `🚀 ℹ️ [deploy] [\x1b[38;5;51mINFO\x1b[0m] ${msg}\n`
-const ERROR = (msg: string): string => `🚀 ❌ [deploy] [\x1b[38;5;196mERROR\x1b[0m] ${msg}\n`
-const KEY =
-  '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB\n-----END OPENSSH PRIVATE KEY-----\n'
-const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'
+// Health checks through Tools: __tests__/unit/orchestration/health.test.ts.
+useStep({ 'health-check': 'false' })
 
 type DeployScript = 'ok' | 'fail' | 'hang' | 'no-start'
 
@@ -126,56 +131,6 @@ function fakeTools(world: World): Tools {
   }
 }
 
-const made: string[] = []
-afterAll(() => made.forEach(dir => rmSync(dir, { recursive: true, force: true })))
-
-let dir = ''
-let saved: NodeJS.ProcessEnv = {}
-let stdoutLines: string[] = []
-const realWrite = process.stdout.write.bind(process.stdout)
-
-function setInputs(inputs: Record<string, string>): void {
-  for (const [name, value] of Object.entries(inputs))
-    process.env[`INPUT_${name.toUpperCase()}`] = value
-}
-
-beforeEach(() => {
-  saved = { ...process.env }
-  dir = mkdtempSync(join(tmpdir(), 'run-pipeline-test-'))
-  made.push(dir)
-  for (const file of ['summary', 'output', 'state']) writeFileSync(join(dir, file), '')
-  Object.assign(process.env, {
-    RUNNER_TEMP: dir,
-    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
-    GITHUB_OUTPUT: join(dir, 'output'),
-    GITHUB_STATE: join(dir, 'state')
-  })
-  setInputs({
-    flake: '/fake-flake',
-    'ssh-private-key': KEY,
-    // An executable that exists: the launcher is fake, so it never runs.
-    'deploy-rs': process.execPath,
-    'dry-run': 'false',
-    'fail-fast': 'false',
-    parallel: '1',
-    deployments: 'false',
-    'pr-comment': 'false',
-    // health checks through Tools: __tests__/unit/orchestration/health.test.ts
-    'health-check': 'false'
-  })
-  stdoutLines = []
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdoutLines.push(String(chunk))
-    return true
-  }) as typeof process.stdout.write
-})
-
-afterEach(() => {
-  process.stdout.write = realWrite
-  process.env = saved
-  process.exitCode = undefined
-})
-
 function world(overrides: Partial<World> = {}): World {
   return {
     events: [],
@@ -187,18 +142,6 @@ function world(overrides: Partial<World> = {}): World {
     ...overrides
   }
 }
-
-/** The `results` output the step wrote. */
-function results(): NodeResult[] {
-  const text = readFileSync(join(dir, 'output'), 'utf8')
-  const match = /^results<<(\S+)\n([\s\S]*?)\n\1$/m.exec(text)
-  if (!match) throw new Error(`no results output in ${text}`)
-  return JSON.parse(match[2]) as NodeResult[]
-}
-
-const statuses = (): Record<string, string> =>
-  Object.fromEntries(results().map(result => [result.node, result.status]))
-const stepFailed = (): string | undefined => stdoutLines.find(line => line.startsWith('::error::'))
 
 describe('the run pipeline through Tools', () => {
   it('evaluates, then checks beside the key scans, then deploys each node, all deployed', async () => {
@@ -250,7 +193,7 @@ describe('the run pipeline through Tools', () => {
   })
 
   it('fails the run once, before any key or node, when the deploy-rs command does not exist', async () => {
-    setInputs({ 'deploy-rs': join(dir, 'no-such-deploy') })
+    setInputs({ 'deploy-rs': join(runnerTemp(), 'no-such-deploy') })
     const w = world()
     await run(fakeTools(w), new Cancellation())
     expect(w.events).toEqual(['eval'])
